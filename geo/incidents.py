@@ -1,0 +1,260 @@
+"""Incidents: the sample data set, CSV and ACLED-export loading, validation, month filters.
+
+Every row read is either kept or reported: :func:`read_incidents` returns the kept rows with
+a :class:`LoadReport` that lists each rejected row with its file, row number, column, value
+and reason, so that ``read == kept + rejected`` always holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from os import PathLike
+from pathlib import Path
+
+import pandas as pd
+import pandera.errors
+
+from geo._errors import GeoError
+from geo.actors import canonical_actors, is_known_actor
+from geo.schema import COLUMNS, INCIDENT_SCHEMA, REQUIRED
+
+#: ACLED export columns mapped to ours (ACLED has no verification or URL columns).
+ACLED_COLUMNS = {
+    "event_id_cnty": "incident_id",
+    "event_date": "event_date",
+    "time_precision": "time_precision",
+    "actor1": "actor1",
+    "actor2": "actor2",
+    "event_type": "event_type",
+    "sub_event_type": "sub_event_type",
+    "location": "location",
+    "admin1": "admin1",
+    "admin2": "admin2",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "geo_precision": "geo_precision",
+    "fatalities": "fatalities",
+    "source": "source",
+    "notes": "notes",
+}
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def sample_path() -> Path:
+    """Path of the sample incidents shipped with the package (transcribed from the seed articles)."""
+    return Path(str(files("geo") / "data" / "sample_incidents.csv"))
+
+
+@dataclass
+class LoadReport:
+    """What happened to every row read."""
+
+    read: int = 0
+    rejected: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["file", "row", "column", "value", "reason"])
+    )
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def kept(self) -> int:
+        """Rows kept: those read minus those rejected."""
+        return self.read - self.rejected_rows
+
+    @property
+    def rejected_rows(self) -> int:
+        """Distinct rows rejected (a row may have several problems)."""
+        return int(self.rejected[["file", "row"]].drop_duplicates().shape[0])
+
+    def summary(self) -> str:
+        """One line: ``read N = kept K + rejected R``."""
+        return f"read {self.read} = kept {self.kept} + rejected {self.rejected_rows}"
+
+
+def parse_month(month: str) -> str:
+    """Validate a ``YYYY-MM`` month and return it; raise :class:`GeoError` otherwise."""
+    if not _MONTH.match(str(month).strip()):
+        raise GeoError(f"Month '{month}' is not of the form YYYY-MM with a month from 01 to 12, e.g. 2023-03.")
+    return str(month).strip()
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise GeoError(f"Could not read the incident file {path}: {exc.strerror}.") from None
+    for encoding in ("utf-8-sig", "cp1252"):  # Excel on Windows still writes cp1252
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if not text.strip():
+        raise GeoError(f"The incident file {path} is empty.")
+    try:
+        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    import io
+
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise GeoError(f"The incident file {path} is not a readable CSV: {exc}.") from None
+
+
+def _from_acled(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame[[c for c in ACLED_COLUMNS if c in frame]].rename(columns=ACLED_COLUMNS)
+    # ACLED exports write dates as "03 April 2023" (older) or ISO (newer).
+    dates = pd.to_datetime(out["event_date"], format="%d %B %Y", errors="coerce")
+    iso = pd.to_datetime(out["event_date"], format="%Y-%m-%d", errors="coerce")
+    out["event_date"] = dates.fillna(iso).dt.strftime("%Y-%m-%d").where(dates.notna() | iso.notna(), out["event_date"])
+    out["verification"] = "unknown"
+    return out
+
+
+def _validate(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ``frame`` into valid rows and a table of problems (one row per problem)."""
+    problems = []
+    try:
+        INCIDENT_SCHEMA.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        fc = exc.failure_cases.dropna(subset=["index"])
+        problems.append(
+            pd.DataFrame(
+                {
+                    "row": fc["index"].astype(int).to_numpy(),
+                    "column": fc["column"].astype(str).to_numpy(),
+                    "value": fc["failure_case"].astype(str).to_numpy(),
+                    "reason": fc["check"].astype(str).to_numpy(),
+                }
+            )
+        )
+    dup = frame["incident_id"].str.strip().duplicated(keep="first") & (frame["incident_id"].str.strip() != "")
+    if dup.any():
+        problems.append(
+            pd.DataFrame(
+                {"row": frame.index[dup], "column": "incident_id", "value": frame.loc[dup, "incident_id"],
+                 "reason": "duplicates an earlier incident_id in the same file"}
+            )
+        )
+    table = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=["row", "column", "value", "reason"])
+    bad = set(table["row"])
+    table.insert(0, "file", str(path))
+    table["row"] = table["row"].astype(int) + 2  # spreadsheet row: header is row 1
+    return frame.drop(index=list(bad)), table.sort_values(["row", "column"], ignore_index=True)
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in COLUMNS:
+        if col not in out:
+            out[col] = ""
+    text_cols = [c for c in out.columns if out[c].dtype == object or pd.api.types.is_string_dtype(out[c])]
+    out[text_cols] = out[text_cols].fillna("").apply(lambda s: s.astype(str).str.strip())
+    out["time_precision"] = pd.to_numeric(out["time_precision"].replace("", "1")).astype(int)
+    out["fatalities"] = pd.to_numeric(out["fatalities"].replace("", "0")).astype(int)
+    out["verification"] = out["verification"].str.lower().replace("", "unknown")
+    for col in ("actor1", "actor2"):
+        out[col] = canonical_actors(out[col])
+    return out
+
+
+def read_incidents(paths: Sequence[str | PathLike[str]] | None = None) -> tuple[pd.DataFrame, LoadReport]:
+    """Read incident files (our CSV schema or ACLED exports) and validate every row.
+
+    Parameters
+    ----------
+    paths
+        CSV files; ``None`` reads the sample set shipped with the package.
+
+    Returns
+    -------
+    (pandas.DataFrame, LoadReport)
+        The kept rows with actors in canonical spelling (not yet geocoded), and the report
+        of rejected rows.
+
+    Raises
+    ------
+    GeoError
+        When a file cannot be read or lacks a required column.
+    """
+    report = LoadReport()
+    frames, rejects = [], []
+    for path in [Path(p) for p in (paths or [sample_path()])]:
+        frame = _read_csv(path)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        if "event_id_cnty" in frame.columns:
+            frame = _from_acled(frame)
+        missing = [c for c in REQUIRED if c not in frame.columns]
+        if missing:
+            raise GeoError(
+                f"The incident file {path} lacks the required column(s) {', '.join(missing)} "
+                f"(found: {', '.join(frame.columns) or 'none'}); expected our schema or an ACLED export."
+            )
+        report.read += len(frame)
+        kept, problems = _validate(frame, path)
+        frames.append(_tidy(kept))
+        rejects.append(problems)
+    report.rejected = pd.concat(rejects, ignore_index=True)
+    incidents = pd.concat(frames, ignore_index=True)
+    dup = incidents["incident_id"].duplicated(keep="first")
+    if dup.any():
+        report.warnings.append(
+            f"{int(dup.sum())} incident_id(s) appear in more than one file and are kept as separate rows: "
+            + ", ".join(incidents.loc[dup, "incident_id"].unique()[:5])
+        )
+    unknown = sorted({a for a in pd.concat([incidents["actor1"], incidents["actor2"]]) if a and not is_known_actor(a)})
+    if unknown:
+        report.warnings.append(f"actors not in the alias table, kept as written: {', '.join(unknown)}")
+    return incidents, report
+
+
+def filter_month(frame: pd.DataFrame, month: str | None) -> pd.DataFrame:
+    """Rows whose ``event_date`` falls in ``month`` (``YYYY-MM``); all rows when ``month`` is None."""
+    if month is None:
+        return frame
+    return frame[frame["event_date"].str.startswith(parse_month(month) + "-")].reset_index(drop=True)
+
+
+def to_schema(frame: pd.DataFrame) -> pd.DataFrame:
+    """The schema columns, in order, with tidy types (the form every output uses)."""
+    out = frame.reindex(columns=COLUMNS).copy()
+    for col in ("latitude", "longitude"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").round(5)
+    out["geo_precision"] = pd.to_numeric(out["geo_precision"], errors="coerce").astype("Int64")
+    return out.reset_index(drop=True)
+
+
+def load_incidents(
+    paths: Sequence[str | PathLike[str]] | None = None, month: str | None = None
+) -> pd.DataFrame:
+    """Read, geocode and filter incidents in one call (for notebooks).
+
+    Parameters
+    ----------
+    paths
+        Incident CSVs (our schema or ACLED exports); ``None`` for the sample set.
+    month
+        ``YYYY-MM`` to keep one month, or ``None`` for all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The schema columns plus ``match_status`` and ``match_note`` from geocoding.
+        Rejected rows are dropped; use :func:`read_incidents` to see them.
+    """
+    from geo.geocode import geocode
+
+    frame, _ = read_incidents(paths)
+    frame = filter_month(frame, month)
+    located = geocode(frame)
+    return pd.concat([to_schema(located), located[["match_status", "match_note"]].reset_index(drop=True)], axis=1)
+
+
+def months(frame: pd.DataFrame) -> Iterable[str]:
+    """The distinct ``YYYY-MM`` months present, sorted."""
+    return sorted(frame["event_date"].str[:7].unique())
