@@ -35,10 +35,10 @@ def boundaries_dir() -> Path:
 def _missing_message(folder: Path, level: int) -> str:
     where = f"{folder} (from ${ENV_VAR})" if os.environ.get(ENV_VAR) else f"{folder} (${ENV_VAR} is not set)"
     return (
-        f"No admin level {level} boundary file (a name containing 'adm{level}', e.g. "
+        f"No admin level {level} boundary file (a name containing 'adm{level}', such as "
         f"afg_admbnda_adm{level}_agcho_20180522.zip) was found in {where}; put the COD-AB files "
-        f"for Afghanistan there or set {ENV_VAR} to the folder holding them, "
-        f"e.g. export {ENV_VAR}=../shared/boundaries."
+        f"for Afghanistan there or set {ENV_VAR} to the folder that holds them, "
+        f"for example: export {ENV_VAR}=../shared/boundaries"
     )
 
 
