@@ -1,0 +1,102 @@
+import re
+
+import pandas as pd
+import pytest
+
+from geo import load_incidents, render_map, save_map
+from geo.maps import actor_colour, classify, escape, map_html
+
+ISKP = "Islamic State Khorasan Province (ISKP)"
+HOSTILE = {
+    "incident_id": "X<1>",
+    "event_date": "2023-03-05",
+    "time_precision": 1,
+    "actor1": "<script>alert('actor')</script>",
+    "actor2": "Taliban",
+    "event_type": "Battles",
+    "sub_event_type": "Armed clash",
+    "location": "<img src=x onerror=alert(1)>",
+    "admin1": "Kabul",
+    "admin1_pcode": "AF01",
+    "admin2": "Kabul",
+    "admin2_pcode": "AF0101",
+    "latitude": 34.5,
+    "longitude": 69.2,
+    "geo_precision": 1,
+    "fatalities": 0,
+    "verification": "claimed",
+    "source": "javascript:alert(2)",
+    "source_url": "https://example.org/a?b=1&c=<2>",
+    "notes": "`${alert(3)}` \\u003cscript\\u003e </script><script>alert(4)</script>",
+}
+
+
+@pytest.fixture(scope="module")
+def march_html(boundaries_dir):
+    return map_html(render_map(load_incidents(month="2023-03"), title="March 2023"))
+
+
+def test_map_is_self_contained(march_html):
+    # No script or stylesheet is fetched: Leaflet and its CSS are inlined.
+    assert not re.search(r"<script[^>]+src=", march_html)
+    assert not re.search(r"<link[^>]+stylesheet", march_html)
+    assert "L.map(" in march_html and ".leaflet-container" in march_html
+    assert "tile.openstreetmap.org" not in march_html  # no tiles unless asked for
+
+
+def test_map_has_both_choropleths_and_a_layer_per_actor(march_html):
+    assert "Provinces: incidents" in march_html and "Districts: incidents" in march_html
+    # Layer names reach the layer control as JSON strings (so < is \u003c).
+    for actor in ("Taliban", ISKP, "Civilians (Afghanistan)"):
+        assert f'\\u003c/span\\u003e {actor}" : feature_group_' in march_html
+    assert "L.control.layers" in march_html
+    # Province tooltips carry the unit name and P-code; Balkh had 3 incidents in March.
+    assert '"incidents": 3, "unit": "Balkh (AF21)"' in march_html
+    assert "fitBounds" in march_html
+
+
+def test_every_input_text_is_escaped(boundaries_dir):
+    html = map_html(render_map(pd.DataFrame([HOSTILE]), title="<b>t</b>"))
+    for raw in ("<script>alert", "<img src=x", "</script><script>", "${alert", "<b>t</b>", 'href="javascript:'):
+        assert raw not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&#96;&#36;{alert(3)}&#96;" in html
+    # http(s) URLs become links (escaped), anything else stays text.
+    assert 'href="https://example.org/a?b=1&amp;c=&lt;2&gt;"' in html
+    assert "javascript:alert(2)" in html and 'href="javascript' not in html
+
+
+def test_classes_put_zero_alone_and_label_bounds():
+    idx, bounds = classify(pd.Series([0, 1, 3, 3, 0]))
+    assert idx.tolist() == [0, 1, 2, 2, 0] and bounds == [(1, 1), (3, 3)]
+    idx, bounds = classify(pd.Series([0, 1, 2, 3, 5, 8, 13, 40, 41]), k=3)
+    assert idx[0] == 0 and bounds[0][0] == 1 and bounds[-1][1] == 41
+    assert all(lo <= hi for lo, hi in bounds)
+
+
+def test_actor_colours_are_stable():
+    assert actor_colour("Taliban") == actor_colour("Taliban") != actor_colour(ISKP)
+    assert actor_colour("Some New Militia") == actor_colour("Some New Militia")
+
+
+def test_save_is_atomic(tmp_path, boundaries_dir):
+    target = tmp_path / "out" / "m.html"
+    fmap = render_map(load_incidents(month="2023-04"))
+    save_map(fmap, target)
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in target.parent.iterdir()] == ["m.html"]  # no temporary left over
+
+
+def test_a_failed_write_leaves_the_old_map(tmp_path, monkeypatch):
+    from geo import _io
+
+    target = tmp_path / "m.html"
+    target.write_text("old")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_io.os, "replace", boom)
+    with pytest.raises(OSError):
+        _io.atomic_write_text(target, "new")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["m.html"]
