@@ -99,7 +99,9 @@ def classify(values: pd.Series, k: int = 5) -> tuple[np.ndarray, list[tuple[floa
 
 
 def _class_colours(n: int) -> list[str]:
-    return [ZERO_COLOUR] + [_RAMP(0.25 + 0.75 * i / max(n - 1, 1)) for i in range(n)]
+    if n == 1:  # a lone class should read as "some", not as the palest shade
+        return [ZERO_COLOUR, _RAMP(0.6)]
+    return [ZERO_COLOUR] + [_RAMP(0.25 + 0.75 * i / (n - 1)) for i in range(n)]
 
 
 def _fmt_range(lo: float, hi: float) -> str:
