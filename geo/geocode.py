@@ -81,6 +81,18 @@ def resolve_place(location: str, province: str | None = None, gaz: pd.DataFrame 
     return Match("unmatched")
 
 
+def _as_row(match: Match) -> dict:
+    """A match as the columns geocoding fills."""
+    if match.entry is None:
+        empty = dict.fromkeys(ADMIN_FIELDS, "") | {"latitude": np.nan, "longitude": np.nan, "geo_precision": np.nan}
+        return empty | {"match_status": match.status, "match_note": "; ".join(match.candidates)}
+    entry = match.entry
+    return {k: entry[k] for k in (*ADMIN_FIELDS, "latitude", "longitude", "geo_precision")} | {
+        "match_status": match.status,
+        "match_note": f"{entry['name']} ({entry['kind']})",
+    }
+
+
 def _reverse(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
     """Admin fields for the rows under ``mask`` by point-in-polygon on the district layer."""
     pts = gpd.GeoDataFrame(
@@ -133,16 +145,15 @@ def geocode(frame: pd.DataFrame) -> pd.DataFrame:
     todo = out.index[~has_xy]
     if len(todo):
         gaz = gazetteer()
-        keys = pd.Series(list(zip(out.loc[todo, "location"].fillna(""), hint.loc[todo].fillna(""))), index=todo)
-        matches = {k: resolve_place(k[0], k[1] or None, gaz) for k in keys.unique()}
-        for idx, k in keys.items():  # one lookup per distinct place; this loop only copies results
-            m = matches[k]
-            out.at[idx, "match_status"] = m.status
-            if m.entry is None:
-                out.at[idx, "match_note"] = "; ".join(m.candidates)
-                continue
-            for col in (*ADMIN_FIELDS, "latitude", "longitude", "geo_precision"):
-                out.at[idx, col] = m.entry[col]
-            out.at[idx, "match_note"] = f"{m.entry['name']} ({m.entry['kind']})"
+        places = pd.DataFrame({"location": out.loc[todo, "location"].fillna(""), "hint": hint.loc[todo].fillna("")})
+        distinct = places.drop_duplicates()
+        # One gazetteer lookup per distinct (place, province) pair, then a join back to the rows.
+        found = pd.DataFrame(
+            [_as_row(resolve_place(loc, h or None, gaz)) for loc, h in zip(distinct["location"], distinct["hint"])],
+            index=distinct.index,
+        ).assign(location=distinct["location"], hint=distinct["hint"])
+        joined = places.merge(found, on=["location", "hint"], how="left").set_axis(todo)
+        fields = [*ADMIN_FIELDS, "latitude", "longitude", "geo_precision", "match_status", "match_note"]
+        out.loc[todo, fields] = joined[fields]
     out["geo_precision"] = out["geo_precision"].astype("Int64")
     return out

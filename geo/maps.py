@@ -182,14 +182,14 @@ def _popup_row(row: pd.Series) -> str:
 
 def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame) -> list[str]:
     placed = incidents[incidents["latitude"].notna() & incidents["longitude"].notna()]
-    roles = placed.melt(
-        id_vars=[c for c in placed.columns if c not in ("actor1", "actor2")],
-        value_vars=["actor1", "actor2"], var_name="role", value_name="actor", ignore_index=False,
-    )
-    roles = roles[roles["actor"] != ""].join(placed[["actor1", "actor2"]])
-    roles = roles[~roles.index.duplicated(keep="first") | (roles["role"] == "actor2")]
-    roles = roles.reset_index().drop_duplicates(["index", "actor"])
-    order = roles["actor"].value_counts().sort_index(kind="stable").sort_values(ascending=False, kind="stable").index.tolist()
+    # One row per (incident, actor involved): an incident shows in each of its actors' layers.
+    roles = placed.reset_index(names="row").melt(
+        id_vars=[c for c in ("row", *placed.columns) if c not in ("actor1", "actor2")],
+        value_vars=["actor1", "actor2"], value_name="actor",
+    ).drop(columns="variable")
+    roles = roles[roles["actor"] != ""].drop_duplicates(["row", "actor"]).join(placed[["actor1", "actor2"]], on="row")
+    sizes = roles.groupby("actor").size()
+    order = sorted(sizes.index, key=lambda a: (-sizes[a], a))
     # Markers of several actors at one place are drawn as concentric rings: first actor biggest.
     radius = {a: 7 + 5 * (len(order) - 1 - i) for i, a in enumerate(order)}
     for actor in order:
