@@ -15,6 +15,7 @@ import typer
 
 from geo._errors import GeoError
 from geo._formats import format_table
+from geo._io import atomic_write_text
 from geo.actors import canonical_actor
 from geo.aggregate import KEYS, aggregate, parse_keys
 from geo.geocode import geocode
@@ -43,6 +44,17 @@ IncidentsOpt = Annotated[
     ),
 ]
 MonthOpt = Annotated[Optional[str], typer.Option("--month", "-m", help="Only this month, as YYYY-MM.")]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Any problem in the input (a rejected, flagged or unplaced row) is fatal.")
+]
+RejectsOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--rejects",
+        help="Where rejected rows go with their reasons (CSV). Default: <first input>.rejects.csv here.",
+        dir_okay=False,
+    ),
+]
 
 
 def _err(message: str) -> None:
@@ -68,22 +80,36 @@ def _check_month(month: str | None) -> str | None:
         raise typer.BadParameter(str(exc), param_hint="--month") from None
 
 
-def _load(paths: list[Path] | None, month: str | None) -> pd.DataFrame:
-    """Read, report, filter and geocode: the common first half of every command."""
+def _load(
+    paths: list[Path] | None, month: str | None, *, strict: bool = False, rejects: Path | None = None
+) -> pd.DataFrame:
+    """Read, report, filter and geocode: the common first half of every command.
+
+    Every problem is printed to stderr with file, row, column and value; the totals line
+    ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file.
+    """
     frame, report = read_incidents(paths)
     for rec in report.rejected.itertuples(index=False):
         _err(f"rejected: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
-    for warning in report.warnings:
-        _err(f"warning: {warning}")
-    if report.rejected_rows:
-        _err(report.summary())
+    for rec in report.flagged.itertuples(index=False):
+        _err(f"warning: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
     located = geocode(filter_month(frame, month))
-    for rec in located[located["match_status"].isin(["ambiguous", "unmatched", "outside"])].itertuples():
-        detail = f" (candidates: {rec.match_note})" if rec.match_status == "ambiguous" else ""
+    unplaced = located[located["match_status"].isin(["ambiguous", "unmatched", "outside"])]
+    for rec in unplaced.itertuples():
+        detail = f" ({rec.match_note})" if rec.match_note else ""
         _err(
-            f"warning: {rec.incident_id}: place '{rec.location}' is {rec.match_status}{detail}; "
+            f"warning: {rec.input_file} row {rec.input_row}: location '{rec.location}' is {rec.match_status}{detail}; "
             "kept without admin codes"
         )
+    _err(report.summary())
+    problems = len(report.rejected) + len(report.flagged) + len(unplaced)
+    if strict and problems:
+        raise GeoError(f"--strict: {problems} problem(s) in the input (listed above); nothing was written.")
+    if report.rejected_rows:
+        first = Path(paths[0]) if paths else Path("incidents")
+        target = rejects or Path(f"{first.stem}.rejects.csv")
+        atomic_write_text(target, report.rejected.to_csv(index=False, lineterminator="\n"))
+        _err(f"rejected rows and their reasons written to {target}")
     return located
 
 
@@ -92,11 +118,13 @@ def incidents(
     month: MonthOpt = None,
     paths: IncidentsOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or geojson.")] = "csv",
+    strict: StrictOpt = False,
+    rejects: RejectsOpt = None,
 ) -> None:
     """Print geocoded incidents in the geo schema (20 columns, fixed order) to stdout."""
     month = _check_month(month)
     with _user_errors():
-        located = _load(paths, month)
+        located = _load(paths, month, strict=strict, rejects=rejects)
         sys.stdout.write(format_table(to_schema(located), fmt, points=True))
 
 
@@ -106,6 +134,8 @@ def aggregate_cmd(
     month: MonthOpt = None,
     paths: IncidentsOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+    strict: StrictOpt = False,
+    rejects: RejectsOpt = None,
 ) -> None:
     """Count incidents and sum fatalities by month, actor, admin unit, event type or verification.
 
@@ -114,7 +144,7 @@ def aggregate_cmd(
     month = _check_month(month)
     with _user_errors():
         keys = parse_keys(by)
-        table = aggregate(to_schema(_load(paths, month)), keys)
+        table = aggregate(to_schema(_load(paths, month, strict=strict, rejects=rejects)), keys)
         sys.stdout.write(format_table(table, fmt))
 
 
@@ -135,6 +165,8 @@ def render(
     tiles: Annotated[
         str, typer.Option(help="Optional base tiles layer (off until ticked; needs the network): openstreetmap or none.")
     ] = "none",
+    strict: StrictOpt = False,
+    rejects: RejectsOpt = None,
 ) -> None:
     """Write a self-contained HTML map of one month's incidents (draws with no network).
 
@@ -148,7 +180,7 @@ def render(
     if tiles_key not in (*TILES, "none"):
         raise typer.BadParameter(f"use one of {', '.join([*TILES, 'none'])}", param_hint="--tiles")
     with _user_errors():
-        frame = to_schema(_load(paths, month))
+        frame = to_schema(_load(paths, month, strict=strict, rejects=rejects))
         if actor:
             wanted = {canonical_actor(a) for a in actor}
             frame = frame[frame["actor1"].isin(wanted) | frame["actor2"].isin(wanted)].reset_index(drop=True)

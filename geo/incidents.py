@@ -50,15 +50,21 @@ def sample_path() -> Path:
     return Path(str(files("geo") / "data" / "sample_incidents.csv"))
 
 
+PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
+
+
 @dataclass
 class LoadReport:
-    """What happened to every row read."""
+    """What happened to every row read: ``read == kept + rejected`` always holds.
+
+    ``rejected`` has one line per problem that rejected a row (a row may have several);
+    ``flagged`` one line per problem that kept its row (unknown actor, id repeated across files).
+    Both have the columns file, row (spreadsheet row: the header is row 1), column, value, reason.
+    """
 
     read: int = 0
-    rejected: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["file", "row", "column", "value", "reason"])
-    )
-    warnings: list[str] = field(default_factory=list)
+    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
+    flagged: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
 
     @property
     def kept(self) -> int:
@@ -82,27 +88,58 @@ def parse_month(month: str) -> str:
     return str(month).strip()
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _decode(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise GeoError(f"Could not read the incident file {path}: {exc.strerror}.") from None
+        raise GeoError(f"Could not read the incident file {path}: {exc.strerror or exc}.") from None
+    if b"\x00" in raw:
+        raise GeoError(f"The incident file {path} contains NUL bytes, so it is not a CSV text file; save it as 'CSV UTF-8'.")
     for encoding in ("utf-8-sig", "cp1252"):  # Excel on Windows still writes cp1252
         try:
-            text = raw.decode(encoding)
-            break
+            return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+    raise GeoError(f"The incident file {path} is neither UTF-8 nor Windows-1252 text; save it as 'CSV UTF-8'.")
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of a CSV indexed by their spreadsheet row number (header = row 1), and ragged rows.
+
+    The csv module is used rather than ``pandas.read_csv`` because a row with the wrong number
+    of fields must become a reported reject with its row number, not a failure of the file.
+    """
+    text = _decode(path)
     if not text.strip():
         raise GeoError(f"The incident file {path} is empty.")
     try:
         delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, lines, ragged = [], [], []
     try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise GeoError(f"The incident file {path} is not a readable CSV: {exc}.") from None
+        header = [h.strip() for h in next(reader)]
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        if dupes or "" in header:
+            what = f"repeats the column(s) {', '.join(dupes)}" if dupes else "has a column with no name"
+            raise GeoError(f"The header of the incident file {path} {what}; each column needs one distinct name.")
+        line = reader.line_num + 1
+        for record in reader:
+            here, line = line, reader.line_num + 1
+            if not any(f.strip() for f in record):
+                continue  # a blank line is not a row
+            if len(record) != len(header):
+                ragged.append((here, "(row)", delimiter.join(record)[:80],
+                               f"has {len(record)} fields where the header has {len(header)}"))
+                continue
+            rows.append(record)
+            lines.append(here)
+    except csv.Error as exc:
+        raise GeoError(f"The incident file {path} is not a readable CSV near row {reader.line_num}: {exc}.") from None
+    frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, dtype=int), dtype=str)
+    problems = pd.DataFrame(ragged, columns=["row", "column", "value", "reason"])
+    return frame, problems
 
 
 def _from_acled(frame: pd.DataFrame) -> pd.DataFrame:
@@ -143,7 +180,7 @@ def _validate(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFra
     table = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=["row", "column", "value", "reason"])
     bad = set(table["row"])
     table.insert(0, "file", str(path))
-    table["row"] = table["row"].astype(int) + 2  # spreadsheet row: header is row 1
+    table["row"] = table["row"].astype(int)
     return frame.drop(index=list(bad)), table.sort_values(["row", "column"], ignore_index=True)
 
 
@@ -162,6 +199,18 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _flag_unknown_actors(frame: pd.DataFrame) -> pd.DataFrame:
+    flags = []
+    for col in ("actor1", "actor2"):
+        names = frame[col]
+        unknown = (names != "") & ~names.map({n: is_known_actor(n) for n in names.unique()})
+        flags.append(pd.DataFrame({
+            "file": frame.loc[unknown, "input_file"], "row": frame.loc[unknown, "input_row"], "column": col,
+            "value": names[unknown], "reason": "is not in the actor table; kept as written",
+        }))
+    return pd.concat(flags, ignore_index=True)
+
+
 def read_incidents(paths: Sequence[str | PathLike[str]] | None = None) -> tuple[pd.DataFrame, LoadReport]:
     """Read incident files (our CSV schema or ACLED exports) and validate every row.
 
@@ -173,19 +222,18 @@ def read_incidents(paths: Sequence[str | PathLike[str]] | None = None) -> tuple[
     Returns
     -------
     (pandas.DataFrame, LoadReport)
-        The kept rows with actors in canonical spelling (not yet geocoded), and the report
-        of rejected rows.
+        The kept rows with actors in canonical spelling (not yet geocoded), with ``input_file`` and
+        ``input_row`` saying where each came from; and the report of rejected and flagged rows.
 
     Raises
     ------
     GeoError
-        When a file cannot be read or lacks a required column.
+        When a file cannot be read as CSV text or lacks a required column.
     """
     report = LoadReport()
     frames, rejects = [], []
     for path in [Path(p) for p in (paths or [sample_path()])]:
-        frame = _read_csv(path)
-        frame.columns = [str(c).strip() for c in frame.columns]
+        frame, ragged = _read_csv(path)
         if "event_id_cnty" in frame.columns:
             frame = _from_acled(frame)
         missing = [c for c in REQUIRED if c not in frame.columns]
@@ -194,21 +242,24 @@ def read_incidents(paths: Sequence[str | PathLike[str]] | None = None) -> tuple[
                 f"The incident file {path} lacks the required column(s) {', '.join(missing)} "
                 f"(found: {', '.join(frame.columns) or 'none'}); expected our schema or an ACLED export."
             )
-        report.read += len(frame)
+        report.read += len(frame) + len(ragged)
         kept, problems = _validate(frame, path)
-        frames.append(_tidy(kept))
-        rejects.append(problems)
-    report.rejected = pd.concat(rejects, ignore_index=True)
+        rejects += [ragged.assign(file=str(path))[PROBLEM_COLUMNS], problems]
+        frames.append(_tidy(kept).assign(input_file=str(path), input_row=kept.index.to_numpy()))
+    report.rejected = pd.concat(rejects, ignore_index=True).sort_values(["file", "row"], ignore_index=True)
     incidents = pd.concat(frames, ignore_index=True)
-    dup = incidents["incident_id"].duplicated(keep="first")
-    if dup.any():
-        report.warnings.append(
-            f"{int(dup.sum())} incident_id(s) appear in more than one file and are kept as separate rows: "
-            + ", ".join(incidents.loc[dup, "incident_id"].unique()[:5])
-        )
-    unknown = sorted({a for a in pd.concat([incidents["actor1"], incidents["actor2"]]) if a and not is_known_actor(a)})
-    if unknown:
-        report.warnings.append(f"actors not in the alias table, kept as written: {', '.join(unknown)}")
+    again = incidents["incident_id"].duplicated(keep="first")
+    report.flagged = pd.concat(
+        [
+            pd.DataFrame({
+                "file": incidents.loc[again, "input_file"], "row": incidents.loc[again, "input_row"],
+                "column": "incident_id", "value": incidents.loc[again, "incident_id"],
+                "reason": "also appears in an earlier file; kept as a separate row",
+            }),
+            _flag_unknown_actors(incidents),
+        ],
+        ignore_index=True,
+    ).sort_values(["file", "row"], ignore_index=True)
     return incidents, report
 
 

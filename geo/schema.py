@@ -85,6 +85,11 @@ def _iso_date(s: pd.Series) -> pd.Series:
     return parsed.notna()
 
 
+def _not_future(s: pd.Series) -> pd.Series:
+    parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+    return parsed.isna() | (parsed <= pd.Timestamp.today().normalize())
+
+
 def _int_in(allowed: set[int]):
     def check(s: pd.Series) -> pd.Series:
         num = pd.to_numeric(s, errors="coerce")
@@ -117,7 +122,11 @@ INCIDENT_SCHEMA = pa.DataFrameSchema(
     {
         "incident_id": pa.Column(**_STR, checks=pa.Check(_not_blank, error="is empty")),
         "event_date": pa.Column(
-            **_STR, checks=pa.Check(_iso_date, error="is not a date in YYYY-MM-DD form")
+            **_STR,
+            checks=[
+                pa.Check(_iso_date, error="is not a real date in YYYY-MM-DD form"),
+                pa.Check(_not_future, error="is in the future"),
+            ],
         ),
         "time_precision": pa.Column(
             **_STR, required=False, checks=pa.Check(_int_in({1, 2, 3}), error="must be 1, 2 or 3")

@@ -75,7 +75,8 @@ def test_render_to_stdout(boundaries_dir):
     assert result.exit_code == 0 and result.stdout.startswith("<!DOCTYPE html>")
 
 
-def test_user_incidents_with_bad_rows_are_reported(write_csv, boundaries_dir):
+def test_user_incidents_with_bad_rows_are_reported(write_csv, boundaries_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     path = write_csv(
         "incident_id,event_date,actor1,location\n"
         "U1,2023-03-02,Taliban,Zaranj\nU2,2023-02-30,Taliban,Zaranj\nU3,2023-03-04,IS-K,Jani Khel\n"
@@ -84,7 +85,9 @@ def test_user_incidents_with_bad_rows_are_reported(write_csv, boundaries_dir):
     assert result.exit_code == 0
     assert "rejected:" in result.stderr and "row 3: event_date '2023-02-30'" in result.stderr
     assert "read 3 = kept 2 + rejected 1" in result.stderr
-    assert "U3: place 'Jani Khel' is ambiguous" in result.stderr
+    assert "row 4: location 'Jani Khel' is ambiguous (Jani Khel (AF1209); Jani Khel (AF1309))" in result.stderr
+    side = pd.read_csv(tmp_path / "incidents.rejects.csv", dtype=str)
+    assert side[["row", "column", "value"]].values.tolist() == [["3", "event_date", "2023-02-30"]]
     table = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
     assert table["incident_id"].tolist() == ["U1", "U3"]
     assert table["actor1"].tolist() == ["Taliban", "Islamic State Khorasan Province (ISKP)"]
