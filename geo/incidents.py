@@ -93,6 +93,11 @@ def _decode(path: Path) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise GeoError(f"Could not read the incident file {path}: {exc.strerror or exc}.") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" is UTF-16 with a BOM
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in raw:
         raise GeoError(f"The incident file {path} contains NUL bytes, so it is not a CSV text file; save it as 'CSV UTF-8'.")
     for encoding in ("utf-8-sig", "cp1252"):  # Excel on Windows still writes cp1252

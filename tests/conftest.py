@@ -31,3 +31,13 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+# Property-based tests: bounded and reproducible in CI (fixed seed via derandomize).
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "geo", max_examples=150, derandomize=True, deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("geo")
