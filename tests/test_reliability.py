@@ -177,6 +177,7 @@ def test_truncated_boundary_file(tmp_path, boundaries_dir, monkeypatch):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.filterwarnings("ignore:.crs. was not provided")
 def test_boundary_file_without_crs(tmp_path, boundaries_dir, monkeypatch):
     raw = _real_adm2(boundaries_dir).set_crs(None, allow_override=True)
     path = tmp_path / "afg_adm2_nocrs.gpkg"
