@@ -248,7 +248,9 @@ def test_spatial_notebook_units_months_and_density(spatial):
     n, area, per = density[(ISKP, "AF2101")]
     assert n == 3 and per == pytest.approx(3 / area * 10_000)
     assert sum(n for (a, _), (n, _, _) in density.items() if a == ISKP) == 8
-    assert_inline_map(nb, 'title="Incidents within 50 km of Mazar-e-Sharif")', "Incidents within 50 km of Mazar-e-Sharif")
+    assert_inline_map(nb, "fmap", "Incidents within 50 km of Mazar-e-Sharif")
+    circle = html.unescape(html_outputs(nb, "fmap")[0])
+    assert "L.circle(" in circle and '"radius": 50000' in circle
 
 
 # --- ACLED export ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ geopy's geodesic distance and geographiclib's geodesic polygon area."""
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -74,9 +75,19 @@ def test_rows_without_coordinates_are_kept_with_empty_geometry(write_csv, bounda
     assert geo.assign_units(points)["admin2_pcode"].tolist() == ["", ""]
 
 
-def test_a_frame_without_coordinates_is_a_clear_error():
+def test_a_frame_without_coordinates_or_points_is_a_clear_error(boundaries_dir):
     with pytest.raises(geo.GeoError, match="no latitude or longitude column; geocode them first"):
         geo.incident_points(pd.DataFrame({"incident_id": ["A"]}))
+    with pytest.raises(geo.GeoError, match="must be points, not Polygon"):
+        geo.incidents_within_km(geo.load_admin(1), MAZAR, 10)
+
+
+def test_results_keep_the_input_index_to_join_back(sample):
+    near = geo.incidents_within_km(sample, "Mazar-e-Sharif", 50)
+    assert near.index.tolist() == [2, 3, 4, 6]
+    assert (near["incident_id"] == sample.loc[near.index, "incident_id"]).all()
+    nearest = geo.nearest_incidents(sample, "Zaranj", k=1)
+    assert nearest.index.tolist() == [7]
 
 
 # --- within N km of a named place ----------------------------------------------------------------
@@ -124,7 +135,7 @@ def test_the_utm_zone_follows_the_place_and_matches_geopy_across_zone_41(sample)
     assert geodesic_m == pytest.approx(expected, rel=1e-6)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     lat=st.floats(29.5, 38.5), lon=st.floats(60.5, 74.8),
     dlat=st.floats(-1.5, 1.5), dlon=st.floats(-1.5, 1.5),
@@ -138,6 +149,23 @@ def test_distances_in_metres_agree_with_geopy(lat, lon, dlat, dlon):
     exact = geo.distances_m(points, Point(lon, lat), method="geodesic").iloc[0]
     assert utm == pytest.approx(expected, rel=0.005)
     assert exact == pytest.approx(expected, rel=1e-6)
+
+
+def test_utm_distances_stay_within_0_2_percent_up_to_300_km_anywhere_in_afghanistan(boundaries_dir):
+    country = geo.load_admin(1).union_all()
+    grid = gpd.GeoSeries(gpd.points_from_xy(*[a.ravel() for a in np.meshgrid(
+        np.arange(60.6, 75.0, 0.4), np.arange(29.5, 38.5, 0.4))]), crs=4326)
+    grid = grid[grid.within(country)]
+    assert len(grid) > 350
+    worst, zones = 0.0, set()
+    for origin in grid.iloc[::12]:  # origins across zones 41, 42 and 43
+        utm = geo.distances_m(grid, origin, "utm")
+        exact = geo.distances_m(grid, origin, "geodesic")
+        zones.add(utm.attrs["crs"])
+        near = (exact > 1_000) & (exact <= 300_000)
+        worst = max(worst, float((utm[near] / exact[near] - 1).abs().max()))
+    assert {"EPSG:32641", "EPSG:32642"} <= zones
+    assert worst < 0.002
 
 
 def test_distances_are_never_in_degrees_even_from_a_projected_frame(sample):
