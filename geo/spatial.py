@@ -340,10 +340,10 @@ def admin_unit(unit: str, level: int | None = None) -> gpd.GeoDataFrame:
     cands = cands.assign(pcode=np.where(cands["kind"] == "adm1", cands["admin1_pcode"], cands["admin2_pcode"]))
     cands = cands.drop_duplicates("pcode")
     if cands.empty:
-        keys = units_only.drop_duplicates("key").set_index("key")["name"]
-        close = difflib.get_close_matches(normalise(name), keys.index.tolist(), n=3, cutoff=0.75)
+        official = {normalise(n): n for n in units_only["name"].unique()}  # suggest the file's own names
+        close = difflib.get_close_matches(normalise(name), list(official), n=3, cutoff=0.75)
         what = {"adm1": "province", "adm2": "district"}.get(wanted, "province or district")
-        hint = f"; did you mean {', '.join(dict.fromkeys(keys[close]))}?" if close else "; give its P-code instead."
+        hint = f"; did you mean {', '.join(official[k] for k in close)}?" if close else "; give its P-code instead."
         raise GeoError(f"No {what} is called '{text}'{hint}")
     if len(cands) > 1:
         listed = ", ".join(f"{_LEVEL_NAMES[int(k[-1])]} {n} ({c})" for k, n, c in
