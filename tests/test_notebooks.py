@@ -45,7 +45,7 @@ PROBES = {
 """,
     "03_acled_export.ipynb": """
 {"summary": report.summary(), "rejected": report.rejected[["row", "column", "value"]].values.tolist(),
- "warnings": report.warnings, "ids": acled["incident_id"].tolist(), "dates": acled["event_date"].tolist(),
+ "flagged": report.flagged[["row", "column", "value"]].values.tolist(), "ids": acled["incident_id"].tolist(), "dates": acled["event_date"].tolist(),
  "pcodes": acled["admin2_pcode"].tolist(), "status": acled["match_status"].tolist(),
  "by_month_actor": by_month_actor.to_dict("records"), "months": months, "saved": saved,
  "density": density[["actor", "admin2_pcode", "incidents"]].values.tolist()}
@@ -260,7 +260,11 @@ def test_acled_notebook_reads_the_export_and_reports_the_bad_row(acled):
     _, values, _ = acled
     assert values["summary"] == "read 7 = kept 6 + rejected 1"
     assert values["rejected"] == [[8, "event_date", "31 February 2023"]]
-    assert any("Military Forces of Afghanistan (2021-)" in w for w in values["warnings"])
+    # ACLED's name for the Taliban's forces is in the actor table; an unidentified group is flagged, kept.
+    assert values["flagged"] == [
+        [6, "actor2", "Unidentified Armed Group (Afghanistan)"],
+        [7, "actor1", "Protesters (Afghanistan)"],
+    ]
     assert values["ids"] == ["AFG70001", "AFG70002", "AFG70003", "AFG70004", "AFG70005", "AFG70006"]
     assert values["dates"] == ["2023-03-02", "2023-03-18", "2023-03-27", "2023-04-03", "2023-04-03", "2023-04-15"]
     # ACLED's coordinates are kept and reverse-geocoded to COD-AB districts.
@@ -276,9 +280,8 @@ def test_acled_notebook_counts_by_month_and_actor(acled):
         ("2023-03", ISKP): (3, 11),
         ("2023-03", "Taliban"): (2, 6),
         ("2023-04", ISKP): (1, 0),
-        ("2023-04", "Military Forces of Afghanistan (2021-)"): (1, 1),
         ("2023-04", "Protesters (Afghanistan)"): (1, 0),
-        ("2023-04", "Taliban"): (1, 0),
+        ("2023-04", "Taliban"): (2, 1),
         ("2023-04", "Unidentified Armed Group (Afghanistan)"): (1, 1),
     }
     assert [a for a, c, n in values["density"] if c == "AF2101"] == [ISKP, "Taliban"]
