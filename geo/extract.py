@@ -131,7 +131,7 @@ _REPORTING = re.compile(
 )
 _RESPONSIBILITY = re.compile(r"\bclaim(?:ed|s|ing)?\s+(?:responsibility|(?:\w+\s+){0,3}?(?:attacks?|bombings?|assaults?|killings?))\b", re.I)
 _WITNESS = re.compile(r"\b(?:residents?|witness(?:es)?|locals?|villagers|eyewitness(?:es)?|independent|journalists?|hospital|doctors?)\b", re.I)
-_PARTY_WORDS = re.compile(r"\b(?:spokes(?:man|person|woman)|officials?|sources close to|commanders?|authorities|ministry|directorate|command)\b", re.I)
+_PARTY_WORDS = re.compile(r"\b(?:spokes(?:man|person|woman)|sources close to|directorate|command)\b", re.I)
 _NEG_INDEPENDENT = re.compile(
     r"\b(?:no|not|n[’']t|without|never|lack of|unable)\b(?:\W+\w+){0,7}?\W+independent(?:ly)?\b|"
     r"\bindependent(?:ly)?\b(?:\W+\w+){0,4}?\W+(?:not|n[’']t|unable|yet to|cannot)\b",
@@ -160,6 +160,7 @@ _POLICE_DISTRICTS = re.compile(
     re.I,
 )
 _SECTION_LABEL = re.compile(r"^\s*(?:[•\-*+·▪◦]\s*)?(?P<label>[A-Z][\w’' ]{0,30}[:?])\s+(?=\S)")
+_DATELINE = re.compile(r"^[A-Z][A-Z’'. -]{2,30}(?:,\s*[A-Z][\w ]{2,30})?\s*(?:\([A-Za-z .]{1,20}\))?\s*[-–—]+\s+(?=\S)")
 _BULLET = re.compile(r"^\s*[•\-*+·▪◦]\s*")
 _SENT_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Maj|Capt|Sgt|St|No|Gov|Sen|Rep|Prof|Jan|Feb|Aug|Sept|Oct|Nov|Dec|vs|etc|approx)|\b[A-Z]|\b[A-Z]\.[A-Z])\.$")
@@ -227,6 +228,7 @@ class Place:
     admin2_pcode: str
     name: str
     detail: str = ""  # e.g. "5th, 8th and 10th districts"
+    bare: bool = False  # a bare province name read as its capital city ("Kabul")
 
     @property
     def rank(self) -> int:
@@ -374,6 +376,12 @@ def split_sentences(text: str) -> list[Sentence]:
             skip += m.end()
         body_start = begin + skip
         segment = body[skip:]
+        if m := _DATELINE.match(body[skip:]):
+            # "KABUL (AP) —": where the story was filed, not where the incident happened.
+            out.append(Sentence(body_start, body_start + m.end(), body[skip : skip + m.end()].strip(), True, para))
+            skip += m.end()
+            body_start = begin + skip
+            segment = body[skip:]
         if _is_heading(body):
             stripped = segment.strip()
             lead = segment.index(stripped) if stripped else 0
@@ -531,9 +539,11 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
         place = Place(start, end, span, e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"])
         place = _ordinal_districts(text, toks[i].start, place, capitals)
         if len({(c["admin1_pcode"], c["admin2_pcode"]) for c in chosen}) > 1:
-            place.admin1_pcode = place.admin1_pcode if len({c["admin1_pcode"] for c in chosen}) == 1 else ""
+            if len({c["admin1_pcode"] for c in chosen}) > 1:
+                place.admin1 = place.admin1_pcode = ""
             place.admin2_pcode = ""
             place.detail = "ambiguous"
+        place.bare = level is None and j == i and len(chosen) == len([c for c in chosen if c["kind"] != "adm1"]) and any(e["kind"] == "adm1" for e in entries)
         found.append(place)
         i = j + 1
     if finder is not None:
@@ -587,7 +597,7 @@ _VICTIM_NOUNS = {
 }
 _VICTIM_VERBS = {"killed", "dead", "slain", "eliminated", "wounded", "injured", "arrested", "detained", "targeted", "attacked", "executed"}
 _AUX = {"were", "was", "have", "has", "had", "been", "are", "is", "being", "reportedly"}
-_TARGET_BEFORE = {"against", "on", "targeting", "targeted", "attacked", "attack", "attacks", "raided", "killed", "killing",
+_TARGET_BEFORE = {"against", "on", "targeting", "dead", "targeted", "attacked", "attack", "attacks", "raided", "killed", "killing",
                   "eliminated", "ambushed", "struck", "among", "at", "hit"}
 _MEMBER_OF = {"members", "member", "fighters", "commanders", "leaders", "hideout", "hideouts", "militants", "positions", "men"}
 _TARGET_AFTER = {"hideout", "hideouts", "positions", "position", "checkpoint", "checkpoints", "base", "bases", "posts", "convoy", "compound"}
@@ -603,12 +613,20 @@ _SPEAKER_AFTER = {"spokesman", "spokesperson", "spokeswoman", "officials", "offi
                   "directorate", "administration", "government", "command", "alleged", "confirmed"}
 
 
-def _role(toks: list[Tok], i: int, j: int) -> str:
-    """The role of the actor in tokens i..j, from the words around it."""
-    before = [t.low for t in toks[max(0, i - 3) : i]]
-    after = [t.low for t in toks[j + 1 : j + 9]]
+def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
+    """The role of the actor in tokens i..j, from the words around it (within its clause)."""
+    lo = i
+    while lo > max(0, i - 3) and not re.search(r"[,;:.()]", text[toks[lo - 1].end : toks[lo].start]):
+        lo -= 1
+    hi = j
+    while hi < min(len(toks) - 1, j + 8) and not re.search(r"[,;:.]", text[toks[hi].end : toks[hi + 1].start]):
+        hi += 1
+    before = [t.low for t in toks[lo:i]]
+    after = [t.low for t in toks[j + 1 : hi + 1]]
     if before and before[-1] == "by" or (len(before) >= 2 and before[-2] == "by" and before[-1] == "the"):
         return "attacker"
+    if len(before) >= 2 and before[-1] == "with" and _TRIGGER_RE.fullmatch(before[-2]):
+        return "target"  # "clashed with gunmen"
     if any(w in _TARGET_BEFORE for w in before[-2:]) or (len(before) >= 3 and before[-1] in _TARGET_BEFORE | {"the", "an", "a"} and before[-2] in _TARGET_BEFORE):
         return "target"
     if len(before) >= 2 and before[-1] in ("of", "the") and (before[-2] in _MEMBER_OF or (len(before) >= 3 and before[-3] in _MEMBER_OF)):
@@ -693,7 +711,7 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None) -> list
         if actor == prev_actor and a - prev_end <= 2:
             prev_end = b
             continue
-        out.append(ActorMention(base + toks[a].start, actor, _role(toks, a, b)))
+        out.append(ActorMention(base + toks[a].start, actor, _role(toks, a, b, text)))
         prev_end, prev_actor = b, actor
     return out
 
@@ -729,11 +747,17 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
     total, phrases = 0, []
     for k, (s, e, w) in enumerate(words):
         lw = w.lower()
-        if _DEATH_AFTER.match(lw):
+        shot_dead = lw == "dead" and k > 0 and words[k - 1][2].lower() == "shot"
+        if _DEATH_AFTER.match(lw) or shot_dead:
             # Forward: "killed (at least) six ...", "leaving him dead", stopping at injuries.
             for n in range(k + 1, min(k + 5, len(words))):
                 nw = words[n][2].lower()
-                if nw in _INJURY or nw in ("in", "on", "after", "when"):
+                if nw in _INJURY or nw in ("in", "on", "after", "when", "and", "while") or re.search(r"[,;.]", text[words[n - 1][1] : words[n][0]]):
+                    break
+                if n == k + 1 and nw in ("a", "an") and (shot_dead or lw in ("killed", "killing", "eliminated", "executed", "slew")):
+                    used.add(n)
+                    total += 1
+                    phrases.append(text[s : words[min(n + 2, len(words) - 1)][1]])
                     break
                 if lw in ("killed", "killing", "kills", "eliminated", "eliminating", "executed", "slew", "left", "leaving", "claimed") and nw in ("him", "her") and (lw not in ("left", "leaving", "claimed") or (n + 1 < len(words) and words[n + 1][2].lower() == "dead")):
                     if n not in used:
@@ -776,6 +800,27 @@ def _segments(sentence: Sentence) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if sentence.text[a:b].strip()]
 
 
+def _settle_places(places: list[Place], context_province: str | None) -> None:
+    """Use the province named in the sentence (or before it) for names that need one.
+
+    A name several units share ("Jani Khel") is resolved in that province; a bare province
+    name read as its capital ("In Kunduz, ... Imam Sahib district") is the province when the
+    sentence also names another place in it.
+    """
+    provinces = [p.admin1 for p in places if p.kind == "adm1"]
+    for p in places:
+        if p.detail == "ambiguous":
+            hint = provinces[0] if provinces else context_province
+            if hint:
+                match = resolve_place(p.text, hint)
+                if match.status == "matched":
+                    e = match.entry
+                    p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
+                    p.detail = ""
+        if p.bare and any(q is not p and q.admin1_pcode == p.admin1_pcode and q.admin2_pcode != p.admin2_pcode for q in places):
+            p.kind, p.admin2_pcode, p.name = "adm1", "", p.admin1
+
+
 def _masked_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _SINCE.finditer(text)]
 
@@ -793,19 +838,24 @@ def _verification(sentence: str) -> tuple[str, str]:
 
 
 def _attribution(text: str, actors: list[ActorMention], base: int) -> str:
-    """'said', 'claimed', 'according to' with a party (or a pronoun for one) as the speaker."""
+    """The reporting verb when a party speaks: "a Taliban spokesman said", "according to him"."""
     for m in _REPORTING.finditer(text):
         if re.match(r"claim", m.group(), re.I) and _RESPONSIBILITY.match(text, m.start()):
             continue
         if m.group().lower() == "according to":
-            who = text[m.end() : m.end() + 40]
+            lo, hi = m.end(), m.end() + len(re.split(r"[,;.]", text[m.end() :])[0])
         else:
-            who = text[max(0, m.start() - 70) : m.start()]
-            who = re.split(r"[.;]|\bthat\b", who)[-1]
-        if _WITNESS.search(who) and not _PARTY_WORDS.search(who):
-            continue
-        party = any(a.actor not in (CIVILIANS,) and base + max(0, m.start() - 70) <= a.start < base + m.end() + 40 for a in actors)
+            # The speaker is the phrase before the verb, skipping an empty ", said" after an apposition.
+            chunks = re.split(r"[,;.]|\bthat\b", text[: m.start()])
+            while len(chunks) > 1 and not chunks[-1].strip():
+                chunks.pop()
+            hi = m.start()
+            lo = hi - len(chunks[-1])
+        who = text[lo:hi]
+        party = any(a.actor != CIVILIANS and base + lo <= a.start < base + hi for a in actors)
         if party or _PARTY_WORDS.search(who) or re.search(r"\b(?:he|she|they|him|her|them)\b", who, re.I):
+            if _WITNESS.search(who) and not party and not _PARTY_WORDS.search(who):
+                continue
             return m.group()
     return ""
 
@@ -827,11 +877,10 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> tuple[list[Mentio
         dates = [d for d in find_dates(sent.text, article.published) if not _inside(d.begin, masked)]
         verification, why = _verification(sent.text)
         attributed = _attribution(sent.text, actors, sent.start)
+        _settle_places(places, last_province)
         for p in places:
             if p.kind == "adm1":
                 last_province = p.admin1
-            elif last_province and not p.admin1_pcode:
-                p.detail = f"ambiguous; context {last_province}"
         carried_places: list[Place] = []
         carried_actors: list[ActorMention] = []
         segs = _segments(sent)
@@ -869,7 +918,8 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> tuple[list[Mentio
                 carried = [x for x in carried_actors if x.role == "attacker"] or [
                     ActorMention(x.start, x.actor, "attacker") for x in carried_actors[:1] if x.role == "speaker" and x.actor != CIVILIANS]
                 seg_actors = carried + seg_actors
-            date_span = next((d for d in seg_dates if d.precision in (1, 2)), None) or (seg_dates[0] if seg_dates else None)
+            # The most precise phrase: "this month between 3 and 26 March" is 3-26 March.
+            date_span = min(seg_dates, key=lambda d: (d.precision or 9, (d.end - d.start).days if d.resolved else 99, d.begin), default=None)
             out.append(
                 Mention(
                     article=article, sentence=sent, start=sent.start + a, end=sent.start + b, text=seg,
@@ -1011,7 +1061,7 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
         if target is None and place is not None:
             refine = [e for e in events if e.provisional and e.place is not None and place.within(e.place) and _fits(e, m)]
             target = refine[-1] if refine else None
-        if target is None and place is not None and m.date is not None and m.date.resolved and (m.date.precision or 9) <= 2:
+        if target is None and place is not None and not m.separate and m.date is not None and m.date.resolved and (m.date.precision or 9) <= 2:
             strong = [e for e in events if e.place is not None and e.date is not None and e.date.resolved
                       and (e.date.precision or 9) <= 2 and _fits(e, m)]
             target = strong[-1] if strong else None
