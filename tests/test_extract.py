@@ -341,3 +341,51 @@ def test_cli_extract_errors_are_one_line(tmp_path, boundaries_dir):
     assert result.exit_code == 1 and result.stderr.startswith("error: Could not read the article")
     result = runner.invoke(app, ["extract", str(A000), "-p", "unknown"])
     assert result.exit_code == 0 and "no publication date" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("published", "text", "expected"),
+    [
+        (date(2021, 10, 9),
+         "KUNDUZ, Afghanistan (AP) — An Islamic State suicide bomber attacked a Shiite mosque in Kunduz on Friday, "
+         "killing at least 46 worshippers. The Islamic State group claimed responsibility for the attack.\n",
+         ("2021-10-08", "AF1901", ISKP, CIVILIANS, "Suicide bomb", 46)),
+        (date(2023, 6, 3),
+         "Three Taliban soldiers were killed when gunmen ambushed their vehicle in Herat's Shindand district late on Thursday.\n",
+         ("2023-06-01", "AF3214", UNIDENTIFIED, TALIBAN, "Armed clash", 3)),
+        (date(2023, 6, 3),
+         "The Taliban said on Wednesday they had killed seven IS-K fighters.\n"
+         "The raid took place in Chaparhar district of Nangarhar province, the group's spokesman added.\n",
+         ("2023-05-31", "AF0604", TALIBAN, ISKP, "Armed clash", 7)),
+        (date(2023, 8, 1),
+         "Airstrikes hit the Barmal district of Paktika province on Sunday, killing eight people, including women and "
+         "children, local officials said.\n",
+         ("2023-07-30", "AF1214", UNIDENTIFIED, CIVILIANS, "Air/drone strike", 8)),
+    ],
+)
+def test_more_wire_reports(boundaries_dir, published, text, expected):
+    t = extract_text(text, published).incidents
+    assert len(t) == 1
+    rec = t.iloc[0]
+    got = (rec["event_date"], rec["admin2_pcode"], rec["actor1"], rec["actor2"], rec["sub_event_type"], rec["fatalities"])
+    assert got == expected
+
+
+class OneSpan:
+    """A stand-in for a statistical NER: proposes one span by position."""
+
+    def __init__(self, word: str):
+        self.word = word
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        at = text.find(self.word)
+        return [(at, at + len(self.word))] if at >= 0 else []
+
+
+def test_a_place_finder_can_add_spans_the_rules_skip(boundaries_dir):
+    # A lower-case bare village name is skipped by the rules (it could be an ordinary word) ...
+    text = "Taliban forces raided a compound near achin on Friday, killing two IS-K members.\n"
+    assert extract_text(text, date(2023, 5, 8)).incidents.empty
+    # ... but a model that proposes it gets it resolved with the same gazetteer.
+    found = extract_incidents([Article("w.txt", text, date(2023, 5, 8), "w")], finder=OneSpan("achin"))
+    assert found.incidents.iloc[0]["admin2_pcode"] == "AF0615"
