@@ -219,11 +219,9 @@ def extract(
 ) -> None:
     """Draft incident records from news articles, each with the sentence that supports it.
 
-    Output: the 20 schema columns (so `geo render --incidents OUT.csv` reads it unchanged), then
-    evidence, evidence_start, evidence_end (character offsets in the article) and review columns:
-    date_text, date_status, match_status, supporting (every sentence used, FILE:start-end) and review.
-    Reports of the same incident in several articles (same district and actors, dates at most a day
-    apart) are merged into one record listing every source.
+    Output: the 20 schema columns (so `geo render --incidents OUT.csv` reads it unchanged), then evidence, evidence_start and evidence_end (character offsets in the article), then review columns: date_text, date_status, match_status, supporting (every sentence used, as FILE:start-end) and review (what to check).
+
+    Reports of the same incident in several articles (same district and actors, dates at most a day apart) merge into one record listing every source. Counts such as 'on eight occasions this month' are context, not incidents.
 
     Example: geo extract a.txt b.txt -p 2023-04-04 -p 2023-03-29 -s "Kabul Now" -s Sputnik -o drafts.csv
     """

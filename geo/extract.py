@@ -405,10 +405,8 @@ def _sentence(segment: str, a: int, b: int, base: int, para: int) -> Sentence:
 
 
 # --- places ---------------------------------------------------------------------------------
-@lru_cache(maxsize=4)
-def _place_index(gaz_id: int) -> tuple[dict[str, list[dict]], dict[str, dict], int]:
+def _place_index(gaz: pd.DataFrame) -> tuple[dict[str, list[dict]], dict[str, dict], int]:
     """Gazetteer entries by key, the capital district of each province, longest name in tokens."""
-    gaz = _GAZ[gaz_id]
     index: dict[str, list[dict]] = {}
     for rec in gaz.to_dict("records"):
         index.setdefault(rec["key"], []).append(rec)
@@ -421,13 +419,15 @@ def _place_index(gaz_id: int) -> tuple[dict[str, list[dict]], dict[str, dict], i
     return index, capitals, 6
 
 
-_GAZ: dict[int, pd.DataFrame] = {}
+_INDEX: list[tuple[pd.DataFrame, tuple]] = []
 
 
 def _indexes() -> tuple[dict[str, list[dict]], dict[str, dict], int]:
+    """The place index of the current gazetteer, built once per gazetteer."""
     gaz = gazetteer()
-    _GAZ[id(gaz)] = gaz
-    return _place_index(id(gaz))
+    if not _INDEX or _INDEX[0][0] is not gaz:
+        _INDEX[:] = [(gaz, _place_index(gaz))]
+    return _INDEX[0][1]
 
 
 _DROP = EZAFE | FILLER | set(LEVEL_WORDS)
@@ -860,11 +860,10 @@ def _attribution(text: str, actors: list[ActorMention], base: int) -> str:
     return ""
 
 
-def _mentions(article: Article, finder: PlaceFinder | None) -> tuple[list[Mention | Sentence], list[dict]]:
-    """Every event mention of an article (and headings as story breaks), plus context rows."""
+def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Sentence]:
+    """Every event mention of an article, with headings kept as story breaks."""
     text = article.text
     out: list[Mention | Sentence] = []
-    context: list[dict] = []
     last_actor: str | None = None
     last_province: str | None = None
     for sent in split_sentences(text):
@@ -937,7 +936,7 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> tuple[list[Mentio
         named = [x.actor for x in actors if x.actor != CIVILIANS]
         if named:
             last_actor = named[-1]
-    return out, context
+    return out
 
 
 def _determiner(seg: str, start: int, word: str) -> str:
@@ -1266,7 +1265,7 @@ def extract_incidents(articles: Sequence[Article], finder: PlaceFinder | None = 
     if len(set(names)) != len(names):
         raise GeoError("Two articles have the same name; give each file once.")
     for article in articles:
-        items, _ = _mentions(article, finder)
+        items = _mentions(article, finder)
         events, ctx = _assemble(items)
         context += ctx
         for e in events:
