@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Iterator, Optional
 
@@ -200,6 +201,95 @@ def render(
             return
         path = save_map(fmap, out or Path("maps") / f"{month}.html")
         typer.echo(str(path))
+
+
+def _per_article(values: list[str] | None, count: int, option: str) -> list[str | None]:
+    """One value per article: none given, one for all, or one each in file order."""
+    if not values:
+        return [None] * count
+    if len(values) == 1:
+        return values * count
+    if len(values) != count:
+        raise typer.BadParameter(
+            f"give {option} once (for every article) or once per article in file order; "
+            f"got {len(values)} for {count} articles",
+            param_hint=option,
+        )
+    return list(values)
+
+
+def _publication_date(value: str | None) -> date | None:
+    if value is None or value.strip().lower() in ("", "unknown", "-"):
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date in YYYY-MM-DD form (or 'unknown')", param_hint="--published") from None
+
+
+@app.command()
+def extract(
+    articles: Annotated[list[Path], typer.Argument(help="Plain-text news articles (UTF-8 or Windows-1252).", dir_okay=False)],
+    published: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--published", "-p",
+            help="Publication date YYYY-MM-DD that 'on Monday' or 'earlier this month' count from. Give it once "
+            "for all articles or once per article in file order; 'unknown' for an article without one (its "
+            "relative dates are then left empty and flagged, not guessed).",
+        ),
+    ] = None,
+    source: Annotated[
+        Optional[list[str]],
+        typer.Option("--source", "-s", help="Source name for the `source` column: once for all, or once per article in file order. Default: the file name."),
+    ] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the incident CSV here (atomically) instead of stdout.", dir_okay=False)] = None,
+    context: Annotated[
+        Optional[Path],
+        typer.Option("--context", "-c", help="Write aggregate and generic statements ('on eight occasions this month') to this CSV instead of stderr.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Draft incident records from news articles, each with the sentence that supports it.
+
+    Output: the 20 schema columns (so `geo render --incidents OUT.csv` reads it unchanged), then evidence, evidence_start and evidence_end (character offsets in the article), then review columns: date_text, date_status, match_status, supporting (every sentence used, as FILE:start-end) and review (what to check).
+
+    Reports of the same incident in several articles (same district and actors, dates at most a day apart) merge into one record listing every source. Counts such as 'on eight occasions this month' are context, not incidents.
+
+    Example: geo extract a.txt b.txt -p 2023-04-04 -p 2023-03-29 -s "Kabul Now" -s Sputnik -o drafts.csv
+    """
+    from geo._io import atomic_write_text
+    from geo.extract import extract_incidents, read_article
+
+    dates = [_publication_date(v) for v in _per_article(published, len(articles), "--published")]
+    sources = _per_article(source, len(articles), "--source")
+    with _user_errors():
+        docs = [read_article(path, when, name) for path, when, name in zip(articles, dates, sources)]
+        for doc in docs:
+            if doc.published is None:
+                _err(f"warning: {doc.name}: no publication date; relative dates stay unresolved and are flagged")
+        found = extract_incidents(docs)
+        table = found.incidents
+        for rec in table.itertuples():
+            if rec.date_status != "resolved":
+                _err(f"warning: {rec.incident_id}: {rec.review.split('; ')[0]} (geo render reports rows without a date as rejected)")
+            if rec.match_status != "matched":
+                _err(f"warning: {rec.incident_id}: place '{rec.location}' is {rec.match_status}; kept without admin codes")
+        merged = int(table["source"].str.contains("; ").sum())
+        _err(
+            f"extracted {len(table)} incident(s) from {len(docs)} article(s)"
+            + (f", {merged} reported by several" if merged else "")
+            + f"; {len(found.context)} context statement(s)"
+        )
+        if context is not None:
+            atomic_write_text(context, found.context.to_csv(index=False, lineterminator="\n"))
+        else:
+            for rec in found.context.itertuples():
+                _err(f"context: {rec.source}: {rec.kind}: {rec.text}")
+        text = format_table(table, "csv")
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            typer.echo(str(atomic_write_text(out, text)))
 
 
 def main() -> None:

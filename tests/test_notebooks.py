@@ -260,11 +260,9 @@ def test_acled_notebook_reads_the_export_and_reports_the_bad_row(acled):
     _, values, _ = acled
     assert values["summary"] == "read 7 = kept 6 + rejected 1"
     assert values["rejected"] == [[8, "event_date", "31 February 2023"]]
-    # ACLED's name for the Taliban's forces is in the actor table; an unidentified group is flagged, kept.
-    assert values["flagged"] == [
-        [6, "actor2", "Unidentified Armed Group (Afghanistan)"],
-        [7, "actor1", "Protesters (Afghanistan)"],
-    ]
+    # ACLED's names for the Taliban's forces and unidentified groups are in the actor table;
+    # protesters are not, so they are flagged and kept.
+    assert values["flagged"] == [[7, "actor1", "Protesters (Afghanistan)"]]
     assert values["ids"] == ["AFG70001", "AFG70002", "AFG70003", "AFG70004", "AFG70005", "AFG70006"]
     assert values["dates"] == ["2023-03-02", "2023-03-18", "2023-03-27", "2023-04-03", "2023-04-03", "2023-04-15"]
     # ACLED's coordinates are kept and reverse-geocoded to COD-AB districts.

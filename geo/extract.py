@@ -1,0 +1,1316 @@
+"""Extraction: news text to draft incident records, each with the sentence that supports it.
+
+The rules, in the order they run (all deterministic, no model, no network):
+
+1. **Sentences.** An article is split into lines and sentences, with character offsets.
+   Title-case lines without final punctuation are headings: never evidence, and they end the
+   story being told. A sentence is cut further into *segments* where a coordinator introduces
+   a new indefinite event ("a bombing ... and also an assault on a Kabul hotel").
+2. **Places** are every name the gazetteer knows (boundary names, GeoNames names and the
+   curated aliases), matched longest first and case-insensitively on normalised keys, so
+   hyphen and ezafe variants match ("Mazar-i-Sharif", "Nahri Shahi"). A generic word next to
+   a name chooses the level ("Balkh province", "Zaranj city"); a bare province name is the
+   province unless the province's capital bears the name ("Kabul" is the city). "The 5th, 8th
+   and 10th districts of Balkh province" are urban districts of the provincial capital. Each
+   place is resolved with :func:`geo.geocode.resolve_place`, the nearest province named in
+   the text as context.
+3. **Actors** come from the alias table (``geo/data/actor_aliases.csv``); short upper-case
+   aliases ("IS", "ISKP") match upper case only. "The group" and "the terrorist group" stand
+   for the actor named last. Each actor gets a role from the words around it: target
+   ("against IS-K", "IS-K hideouts", "ISIS men were killed"), attacker ("the Taliban killed",
+   "Taliban operations", "claimed responsibility"), or speaker ("a Taliban spokesman said").
+4. **Dates** are resolved against the publication date by :mod:`geo._dates`. A phrase after
+   "since" is background, never an event date.
+5. **Incidents.** A segment with an attack word (attack, raid, clash, bombing, killed, ...)
+   is an event mention. Mentions with a count or a quantifier ("on eight occasions", "several
+   raids", "the number of Daesh attacks") are *context*, as are undated statements over
+   several places. A mention with a new place or date starts an incident, unless it fits one
+   already told (same place or a place inside it, overlapping dates, no actor in opposite
+   roles); a mention without place or date ("the Taliban killed at least six", "this
+   operation") adds to the incident being told. A dated statement over several provinces
+   ("in Balkh and Nimroz provinces ... on Monday evening") makes one provisional incident per
+   province that later detail refines. Words such as "separately", "apart from this" or "in
+   retaliation" start a new incident.
+6. **Fatalities** are numbers bound to a death word ("at least six", "killed three", "leaving
+   him dead"); dates, times and ordinals never count. **Verification**: an independent
+   confirmation is ``corroborated``; "no independent source to confirm" or a statement by a
+   party ("a Taliban spokesman said") is ``claimed``; anything else ``unknown``.
+7. **Several articles**: records of the same incident (same district, same actors, dates at
+   most a day apart, neither known only to the month) merge into one that lists every source.
+
+The records carry the 20 schema columns (so ``geo render --incidents`` reads them) followed by
+``evidence``, ``evidence_start``, ``evidence_end`` and review columns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from geo._dates import DateSpan, find_dates
+from geo._errors import GeoError
+from geo.actors import actor_aliases, actor_key
+from geo.gazetteer import EZAFE, FILLER, LEVEL_WORDS, gazetteer, normalise
+from geo.geocode import resolve_place
+from geo.schema import COLUMNS
+
+#: Columns after the 20 schema columns, in order.
+EXTRA_COLUMNS: list[str] = [
+    "evidence",
+    "evidence_start",
+    "evidence_end",
+    "date_text",
+    "date_status",
+    "match_status",
+    "supporting",
+    "review",
+]
+CONTEXT_COLUMNS: list[str] = ["source", "kind", "text", "start", "end", "count", "date_from", "date_to"]
+
+CIVILIANS = "Civilians (Afghanistan)"
+UNIDENTIFIED = "Unidentified Armed Group (Afghanistan)"
+
+# --- word lists -----------------------------------------------------------------------------
+# (pattern, kind): the kind decides the ACLED event type; order matters (first match wins).
+TRIGGERS: list[tuple[str, str]] = [
+    (r"suicide[ -](?:bomb(?:ing|er|ers|s|ings)?|attacks?|attackers?|blasts?|explosions?)", "suicide"),
+    (r"(?:car|truck|roadside|magnetic|sticky|vehicle)[ -]bombs?|improvised explosive devices?|\bieds?\b|landmines?|explosive devices?", "ied"),
+    (r"(?:air|drone)[ -]?strikes?|airstrikes?|air raids?", "air"),
+    (r"shelling|rocket attacks?|rockets|mortars?|artillery|missiles?", "shelling"),
+    (r"grenades?", "grenade"),
+    (r"bombings?|bomb blasts?|bombs?|bombed|detonated|detonating", "bomb"),
+    (r"explosions?|blasts?|exploded", "explosion"),
+    (r"abduct(?:ed|ion|ions)|kidnap(?:ped|ping|pings)", "abduction"),
+    (r"raid(?:s|ed|ing)?", "raid"),
+    (r"clash(?:es|ed)?|gun ?fights?|gun ?battles?|firefights?|skirmish(?:es)?|fighting|battles?|exchange of fire|gun ?fire|shoot-?outs?|ambush(?:es|ed)?", "clash"),
+    (r"attack(?:s|ed|ing)?|assaults?|assaulted|stormed|targeted|targeting", "attack"),
+    (r"operations?|offensives?|crackdowns?", "operation"),
+    (r"kill(?:ed|ing|ings)|shot dead|gunned down|assassinat(?:ed|ion|ions)|eliminated|executed|beheaded|slain", "killing"),
+    (r"arrest(?:ed|s)?|detained", "arrest"),
+]
+_TRIGGER_RE = re.compile("|".join(f"(?P<t{i}>\\b(?:{p})\\b)" for i, (p, _) in enumerate(TRIGGERS)), re.I)
+_NOUN_PLURAL = re.compile(
+    r"^(?:attacks|raids|operations|offensives|clashes|bombings|killings|explosions|blasts|strikes|airstrikes|"
+    r"assaults|ambushes|gunfights|gun fights|battles|skirmishes|assassinations|abductions|kidnappings|arrests)$", re.I
+)
+_NOUN = re.compile(
+    r"^(?:attack|raid|operation|offensive|clash|bombing|killing|explosion|blast|strike|airstrike|assault|ambush|"
+    r"gunfight|gun fight|battle|skirmish|assassination|abduction|kidnapping|arrest|crackdown|fighting|"
+    r"suicide bombing|suicide attack|bomb|gun fire|gunfire|firefight|shooting)s?$", re.I
+)
+_DEATH_BEFORE = re.compile(r"^(?:killed|dead|died|slain|eliminated|perished|lost)$")
+_DEATH_AFTER = re.compile(r"^(?:killed|killing|kills|eliminated|eliminating|left|leaving|claimed|executed|slew)$")
+_INJURY = {"wounded", "injured", "injuring", "wounding", "hurt", "arrested", "detained", "missing"}
+GENERIC_CUES = re.compile(
+    r"\b(?:(?:several|many|multiple|numerous|dozens of|hundreds of|scores of|a number of)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:attacks|raids|operations|bombings|killings|strikes|airstrikes|clashes|occasions|times|incidents|explosions)|"
+    r"series of|number of|wave of|spate of|string of|increased|increase in|increasing|rise in|rising|frequent|repeated(?:ly)?|"
+    r"occasions|elsewhere|across the country|in recent (?:weeks|months|days|years)|"
+    r"recent (?:\w+ ){0,3}?(?:attacks|operations|raids|killings|bombings|weeks|months)|other recent|"
+    r"so far this year|since the beginning)\b",
+    re.I,
+)
+SEPARATE_CUES = re.compile(
+    r"\b(?:separate(?:ly)?|another|apart from this|in addition|in retaliation|in response|in a different|"
+    r"meanwhile|elsewhere)\b",
+    re.I,
+)
+_DEFINITE = {"the", "this", "that", "these", "those", "its", "their", "his", "her", "same"}
+_PRONOUN_START = re.compile(r"^\W*(?:he|she|they|it|according to (?:him|her|them|the \w+|witnesses|residents|sources))\b", re.I)
+_REPORTING = re.compile(
+    r"\b(?:said|says|claimed|claims|announced|reported|reports|stated|told|tweeted|alleged|added|"
+    r"according to)\b",
+    re.I,
+)
+_RESPONSIBILITY = re.compile(r"\bclaim(?:ed|s|ing)?\s+(?:responsibility|(?:\w+\s+){0,3}?(?:attacks?|bombings?|assaults?|killings?))\b", re.I)
+_WITNESS = re.compile(r"\b(?:residents?|witness(?:es)?|locals?|villagers|eyewitness(?:es)?|independent|journalists?|hospital|doctors?)\b", re.I)
+_PARTY_WORDS = re.compile(r"\b(?:spokes(?:man|person|woman)|sources close to|directorate|command)\b", re.I)
+_NEG_INDEPENDENT = re.compile(
+    r"\b(?:no|not|n[’']t|without|never|lack of|unable)\b(?:\W+\w+){0,7}?\W+independent(?:ly)?\b|"
+    r"\bindependent(?:ly)?\b(?:\W+\w+){0,4}?\W+(?:not|n[’']t|unable|yet to|cannot)\b",
+    re.I,
+)
+_POS_INDEPENDENT = re.compile(
+    r"\bindependent(?:ly)?\b(?:\W+\w+){0,4}?\W+(?:confirm(?:ed|s)?|verif(?:ied|y)|corroborat(?:ed|es?))\b|"
+    r"\b(?:confirmed|verified|corroborated) (?:independently|by independent)\b",
+    re.I,
+)
+_CIVILIAN_TARGETS = re.compile(
+    r"\b(?:people|civilians?|worshippers|passengers|students|children|women|villagers|pedestrians|"
+    r"hotel|mosque|school|market|hospital|shrine|wedding|bus|guests|shoppers)\b",
+    re.I,
+)
+_UNIDENTIFIED_CUES = re.compile(r"\b(?:gunmen|bombers?|attackers?|unknown|unidentified|assailants?|armed men)\b", re.I)
+_SINCE = re.compile(r"\bsince\b[^,.;:]*", re.I)
+_TIME = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.|o[’']clock|hours?|hrs)\b", re.I)
+_ORDINAL_DISTRICTS = re.compile(
+    r"\b(?P<ords>\d{1,2}(?:st|nd|rd|th)(?:\s*(?:,|and|&)\s*(?:the\s+)?\d{1,2}(?:st|nd|rd|th))*)\s+"
+    r"(?:police\s+)?districts?\s+of\s+(?:the\s+)?(?:city\s+of\s+)?$",
+    re.I,
+)
+_POLICE_DISTRICTS = re.compile(
+    r"\b(?:police\s+districts?|PD)\s*(?P<ords>\d{1,2}(?:\s*(?:,|and|&)\s*\d{1,2})*)\s+(?:of|in)\s+(?:the\s+)?(?:city\s+of\s+)?$",
+    re.I,
+)
+_SECTION_LABEL = re.compile(r"^\s*(?:[•\-*+·▪◦]\s*)?(?P<label>[A-Z][\w’' ]{0,30}[:?])\s+(?=\S)")
+_DATELINE = re.compile(r"^[A-Z][A-Z’'. -]{2,30}(?:,\s*[A-Z][\w ]{2,30})?\s*(?:\([A-Za-z .]{1,20}\))?\s*[-–—]+\s+(?=\S)")
+_BULLET = re.compile(r"^\s*[•\-*+·▪◦]\s*")
+_SENT_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+_ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Maj|Capt|Sgt|St|No|Gov|Sen|Rep|Prof|Jan|Feb|Aug|Sept|Oct|Nov|Dec|vs|etc|approx)|\b[A-Z]|\b[A-Z]\.[A-Z])\.$")
+_SPLIT_SEGMENT = re.compile(
+    r"(?:,\s*|\s+)(?:and also|and|as well as|including|while|plus|but also)\s+"
+    r"(?=(?:a|an|another)\s+(?:[\w’'-]+\s+){0,3}?(?:attack|raid|bombing|bomb|blast|explosion|assault|ambush|clash|"
+    r"suicide|strike|airstrike|killing|operation|offensive|shooting)\b)",
+    re.I,
+)
+_NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12}
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+# --- small data types -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Article:
+    """One news article to extract from.
+
+    Parameters are the text, a short name used in ids and offsets (the file name), the
+    publication date (``None`` when unknown) and the source name written to ``source``.
+    """
+
+    name: str
+    text: str
+    published: date | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Tok:
+    start: int
+    end: int
+    raw: str
+
+    @property
+    def low(self) -> str:
+        return self.raw.casefold()
+
+
+@dataclass
+class Sentence:
+    start: int
+    end: int
+    text: str
+    heading: bool
+    paragraph: int
+
+
+@dataclass
+class Place:
+    """A place mention: the text as written and the unit it names."""
+
+    start: int
+    end: int
+    text: str
+    kind: str  # adm1, adm2, place
+    admin1: str
+    admin1_pcode: str
+    admin2_pcode: str
+    name: str
+    detail: str = ""  # e.g. "5th, 8th and 10th districts"
+    bare: bool = False  # a bare province name read as its capital city ("Kabul")
+
+    @property
+    def rank(self) -> int:
+        return {"place": 1, "adm2": 2, "adm1": 3}[self.kind]
+
+    def within(self, other: Place) -> bool:
+        """True when this place lies in ``other`` (or they are the same unit)."""
+        if other.kind == "adm1":
+            return self.admin1_pcode == other.admin1_pcode
+        if self.kind == "adm1":
+            return False
+        return bool(self.admin2_pcode) and self.admin2_pcode == other.admin2_pcode
+
+
+@dataclass
+class ActorMention:
+    start: int
+    actor: str
+    role: str  # attacker, target, speaker, other
+
+
+@dataclass
+class Mention:
+    """What one segment of a sentence says about an event."""
+
+    article: Article
+    sentence: Sentence
+    start: int
+    end: int
+    text: str
+    triggers: list[str]
+    places: list[Place]
+    own_place: bool
+    date: DateSpan | None
+    actors: list[ActorMention]
+    fatalities: int | None
+    fatality_text: str
+    verification: str  # corroborated, claimed, ""
+    verification_why: str
+    responsibility: bool
+    civilian_target: bool
+    unidentified_cue: bool
+    generic: bool
+    count: int | None
+    definite: bool
+    indefinite: bool
+    separate: bool
+
+    def place(self) -> Place | None:
+        """The most precise place; places that contain it add nothing."""
+        return min(self.places, key=lambda p: p.rank) if self.places else None
+
+
+@dataclass
+class Event:
+    """An incident being assembled from the mentions of one article (or several, after merging)."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    place: Place | None = None
+    place_mention: Mention | None = None
+    date: DateSpan | None = None
+    provisional: bool = False
+
+    @property
+    def attackers(self) -> list[str]:
+        return [a.actor for m in self.mentions for a in m.actors if a.role == "attacker"]
+
+    @property
+    def targets(self) -> list[str]:
+        return [a.actor for m in self.mentions for a in m.actors if a.role == "target"]
+
+    def add(self, mention: Mention) -> None:
+        """Add a mention; a more precise place or date replaces the one known."""
+        self.mentions.append(mention)
+        place = mention.place()
+        if place is not None and (self.place is None or place.rank < self.place.rank):
+            self.place, self.place_mention = place, mention
+        new = mention.date
+        if new is None:
+            return
+        old = self.date
+        if old is None or (new.resolved and not old.resolved) or (
+            new.resolved and old.resolved and (new.precision or 9) < (old.precision or 9)
+        ):
+            self.date = new
+
+
+class PlaceFinder(Protocol):
+    """Anything that proposes place spans in a text, e.g. a statistical NER model.
+
+    The extractor resolves every proposed span against the gazetteer, so a model can only add
+    mentions the gazetteer knows; the default finder is the gazetteer itself.
+    """
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Character spans ``(start, end)`` of candidate place names in ``text``."""
+        ...
+
+
+# --- tokens and sentences -------------------------------------------------------------------
+def _tokens(text: str, base: int = 0) -> list[Tok]:
+    """Word tokens with absolute offsets; the possessive "'s" is dropped."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        if m.group() in ("s", "S") and m.start() > 0 and text[m.start() - 1] in "’'`":
+            continue
+        out.append(Tok(base + m.start(), base + m.end(), m.group()))
+    return out
+
+
+def _is_heading(line: str) -> bool:
+    line = line.strip()
+    if not line or line[-1] in ".!?:;,\"”’)" or len(line) > 160:
+        return False
+    words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", line) if len(w) > 3]
+    if len(words) < 2:
+        return len(line) < 40 and not any(c.isdigit() for c in line)
+    return sum(w[0].isupper() for w in words) / len(words) >= 0.75
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split ``text`` into sentences with offsets; headings are marked, bullets and labels skipped.
+
+    Parameters
+    ----------
+    text
+        A whole article.
+
+    Returns
+    -------
+    list of Sentence
+        ``text[s.start:s.end] == s.text`` for each.
+    """
+    out: list[Sentence] = []
+    pos = 0
+    for para, line in enumerate(text.splitlines(keepends=True)):
+        begin, body = pos, line.rstrip("\r\n")
+        pos += len(line)
+        if not body.strip():
+            continue
+        skip = 0
+        if m := _BULLET.match(body):
+            skip = m.end()
+        if m := _SECTION_LABEL.match(body[skip:]):
+            skip += m.end()
+        body_start = begin + skip
+        segment = body[skip:]
+        if m := _DATELINE.match(body[skip:]):
+            # "KABUL (AP) —": where the story was filed, not where the incident happened.
+            out.append(Sentence(body_start, body_start + m.end(), body[skip : skip + m.end()].strip(), True, para))
+            skip += m.end()
+            body_start = begin + skip
+            segment = body[skip:]
+        if _is_heading(body):
+            stripped = segment.strip()
+            lead = segment.index(stripped) if stripped else 0
+            out.append(Sentence(body_start + lead, body_start + lead + len(stripped), stripped, True, para))
+            continue
+        cut = 0
+        for m in _SENT_END.finditer(segment):
+            if _ABBREV.search(segment[cut : m.start()].rstrip("\"”’)]")):
+                continue
+            out.append(_sentence(segment, cut, m.start(), body_start, para))
+            cut = m.end()
+        out.append(_sentence(segment, cut, len(segment), body_start, para))
+    return [s for s in out if s.text]
+
+
+def _sentence(segment: str, a: int, b: int, base: int, para: int) -> Sentence:
+    piece = segment[a:b]
+    stripped = piece.strip()
+    lead = piece.index(stripped) if stripped else 0
+    return Sentence(base + a + lead, base + a + lead + len(stripped), stripped, False, para)
+
+
+# --- places ---------------------------------------------------------------------------------
+def _place_index(gaz: pd.DataFrame) -> tuple[dict[str, list[dict]], dict[str, dict], int]:
+    """Gazetteer entries by key, the capital district of each province, longest name in tokens."""
+    index: dict[str, list[dict]] = {}
+    for rec in gaz.to_dict("records"):
+        index.setdefault(rec["key"], []).append(rec)
+    # COD-AB numbers each province's capital district 01 (AF0101 Kabul, AF2101 Mazar-e-Sharif).
+    capitals = {
+        r["admin1_pcode"]: r
+        for r in gaz[(gaz["kind"] == "adm2") & (gaz["admin2_pcode"].str[4:] == "01")].to_dict("records")
+        if r["admin2_pcode"][:4] == r["admin1_pcode"]
+    }
+    return index, capitals, 6
+
+
+_INDEX: list[tuple[pd.DataFrame, tuple]] = []
+
+
+def _indexes() -> tuple[dict[str, list[dict]], dict[str, dict], int]:
+    """The place index of the current gazetteer, built once per gazetteer."""
+    gaz = gazetteer()
+    if not _INDEX or _INDEX[0][0] is not gaz:
+        _INDEX[:] = [(gaz, _place_index(gaz))]
+    return _INDEX[0][1]
+
+
+_DROP = EZAFE | FILLER | set(LEVEL_WORDS)
+_PLURAL_LEVEL = {"provinces": "adm1", "districts": "adm2", "cities": "place", "towns": "place", "villages": "place"}
+_LOCATIVE = {"in", "near", "at", "outside", "from", "to", "of", "into", "across", "around", "inside", "between", "and"}
+
+
+def _choose_kind(entries: list[dict], level: str | None, capitals: dict[str, dict]) -> list[dict]:
+    kinds = {e["kind"] for e in entries}
+    if level and level in kinds:
+        return [e for e in entries if e["kind"] == level]
+    if level == "place" and "adm2" in kinds:
+        return [e for e in entries if e["kind"] == "adm2"]
+    if "adm1" in kinds:
+        # A bare province name is the province, unless its capital has that name ("Kabul").
+        prov = [e for e in entries if e["kind"] == "adm1"]
+        capital_towns = [
+            e for e in entries
+            if e["kind"] in ("place", "adm2") and any(capitals.get(p["admin1_pcode"], {}).get("admin2_pcode") == e["admin2_pcode"] for p in prov)
+        ]
+        if capital_towns:
+            return [e for e in capital_towns if e["kind"] == "place"] or capital_towns
+        return prov
+    for kind in ("place", "adm2"):
+        if kind in kinds:
+            return [e for e in entries if e["kind"] == kind]
+    return entries
+
+
+def _level_near(text: str, toks: list[Tok], i: int, j: int) -> str | None:
+    """The level a generic word next to tokens i..j names ("Balkh province", "province of Balkh")."""
+    if j + 1 < len(toks):
+        nxt = toks[j + 1].low
+        if nxt in LEVEL_WORDS and text[toks[j].end : toks[j + 1].start].strip() in ("", "-"):
+            return LEVEL_WORDS[nxt]
+        if nxt in _PLURAL_LEVEL:
+            return _PLURAL_LEVEL[nxt]
+        # "Balkh and Nimroz provinces"
+        if nxt == "and" and j + 3 < len(toks) and toks[j + 3].low in _PLURAL_LEVEL:
+            return _PLURAL_LEVEL[toks[j + 3].low]
+    if i >= 2 and toks[i - 1].low == "of" and toks[i - 2].low in LEVEL_WORDS | _PLURAL_LEVEL.keys():
+        word = toks[i - 2].low
+        return LEVEL_WORDS.get(word) or _PLURAL_LEVEL[word]
+    if i >= 3 and toks[i - 1].low == "of" and toks[i - 2].low == "the" and toks[i - 3].low == "provinces":
+        return "adm1"
+    if i >= 2 and toks[i - 1].low == "and" and i >= 3 and toks[i - 3].low in ("provinces", "districts"):
+        return _PLURAL_LEVEL[toks[i - 3].low]
+    if i >= 3 and toks[i - 1].low == "of" and toks[i - 2].low == "capital" and toks[i - 3].low == "provincial":
+        return "adm1"  # "Mazar-e-Sharif, the provincial capital of Balkh"
+    return None
+
+
+def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> list[Place]:
+    """Place mentions in ``text`` known to the gazetteer, longest match first.
+
+    Parameters
+    ----------
+    text
+        A sentence.
+    base
+        Offset of ``text`` in its article, added to every span.
+    finder
+        Optional extra span proposer (e.g. a statistical NER); its spans are resolved with
+        the same gazetteer and added where they do not overlap a gazetteer match.
+
+    Returns
+    -------
+    list of Place
+        In text order. Units are chosen as described in the module docstring; a name the
+        gazetteer places in several units keeps the first unit in KIND order for now and is
+        resolved with province context later.
+    """
+    index, capitals, longest = _indexes()
+    toks = _tokens(text)
+    found: list[Place] = []
+    i = 0
+    while i < len(toks):
+        hit = None
+        for length in range(min(longest, len(toks) - i), 0, -1):
+            j = i + length - 1
+            if toks[i].low in _DROP or toks[j].low in _DROP or toks[i].raw.isdigit():
+                continue
+            span = text[toks[i].start : toks[j].end]
+            if re.search(r"[^\w\s’'\-‐.]", span) or "\n" in span:
+                continue
+            key = normalise(span)
+            if key and key in index:
+                hit = (j, span, key)
+                break
+        if hit is None:
+            i += 1
+            continue
+        j, span, key = hit
+        level = _level_near(text, toks, i, j)
+        has_upper = any(c.isupper() for c in span)
+        prev = toks[i - 1].low if i else ""
+        entries = index[key]
+        only_places = all(e["kind"] == "place" for e in entries)
+        # Lower-case words ("washer", "bin") and bare village names need support from context.
+        if (not has_upper and level is None and j == i) or (only_places and j == i and level is None and prev not in _LOCATIVE):
+            i += 1
+            continue
+        chosen = _choose_kind(entries, level, capitals)
+        e = chosen[0]
+        if j + 1 < len(toks) and toks[j + 1].low in LEVEL_WORDS and text[toks[j].end : toks[j + 1].start].strip() in ("", "-"):
+            j += 1  # keep "district", "province", "city" with the name: "Zaranj city"
+            span = text[toks[i].start : toks[j].end]
+        start, end = base + toks[i].start, base + toks[j].end
+        place = Place(start, end, span, e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"])
+        place = _ordinal_districts(text, toks[i].start, place, capitals)
+        if len({(c["admin1_pcode"], c["admin2_pcode"]) for c in chosen}) > 1:
+            if len({c["admin1_pcode"] for c in chosen}) > 1:
+                place.admin1 = place.admin1_pcode = ""
+            place.admin2_pcode = ""
+            place.detail = "ambiguous"
+        place.bare = level is None and j == i and len(chosen) == len([c for c in chosen if c["kind"] != "adm1"]) and any(e["kind"] == "adm1" for e in entries)
+        found.append(place)
+        i = j + 1
+    if finder is not None:
+        for a, b in finder.spans(text):
+            if any(a < p.end - base and p.start - base < b for p in found):
+                continue
+            key = normalise(text[a:b])
+            if key in index:
+                e = _choose_kind(index[key], None, capitals)[0]
+                found.append(Place(base + a, base + b, text[a:b], e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]))
+    return sorted(found, key=lambda p: p.start)
+
+
+def _ordinal_districts(text: str, at: int, place: Place, capitals: dict[str, dict]) -> Place:
+    """'the 5th and 8th districts of Balkh province' are urban districts of Balkh's capital."""
+    before = text[max(0, at - 80) : at]
+    m = _ORDINAL_DISTRICTS.search(before) or _POLICE_DISTRICTS.search(before)
+    if not m or place.kind not in ("adm1", "place", "adm2"):
+        return place
+    cap = capitals.get(place.admin1_pcode)
+    if cap is None:
+        return place
+    start = place.start - (len(before) - m.start())
+    words = m.group("ords")
+    detail = f"{words} districts" if m.re is _ORDINAL_DISTRICTS else f"police districts {words}"
+    return Place(start, place.end, text[m.start() + at - len(before) : at] + place.text, "place",
+                 cap["admin1"], cap["admin1_pcode"], cap["admin2_pcode"], cap["admin2"], detail)
+
+
+# --- actors ---------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _actor_index() -> tuple[dict[tuple[str, ...], tuple[str, bool]], int]:
+    """Alias token tuples -> (canonical actor, upper case required)."""
+    table = pd.read_csv(Path(__file__).parent / "data" / "actor_aliases.csv", dtype=str)
+    aliases = actor_aliases()
+    out: dict[tuple[str, ...], tuple[str, bool]] = {}
+    for alias in table["alias"]:
+        key = tuple(actor_key(alias).split())
+        letters = re.sub(r"[^A-Za-z]", "", alias)
+        upper = letters.isupper() and len(letters) <= 5
+        prev = out.get(key)
+        out[key] = (aliases[actor_key(alias)], upper and (prev is None or prev[1]))
+    return out, max(len(k) for k in out)
+
+
+_GROUP_REF = re.compile(r"\bthe\s+(?:[a-z-]+\s+){0,2}?(?:group|militants|militant group|terrorist group|insurgents|terrorists|jihadists)\b(?!\s*(?:[’']s\s+)?(?:of|members))")
+_VICTIM_NOUNS = {
+    "men", "members", "member", "fighters", "fighter", "officials", "official", "commanders", "commander",
+    "leaders", "leader", "militants", "soldiers", "police", "guards", "personnel", "terrorists", "insurgents",
+    "key", "senior", "local", "top", "high", "ranking", "highest", "group", "s",
+}
+_VICTIM_VERBS = {"killed", "dead", "slain", "eliminated", "wounded", "injured", "arrested", "detained", "targeted", "attacked", "executed"}
+_AUX = {"were", "was", "have", "has", "had", "been", "are", "is", "being", "reportedly"}
+_TARGET_BEFORE = {"against", "on", "targeting", "dead", "targeted", "attacked", "attack", "attacks", "raided", "killed", "killing",
+                  "eliminated", "ambushed", "struck", "among", "at", "hit"}
+_MEMBER_OF = {"members", "member", "fighters", "commanders", "leaders", "hideout", "hideouts", "militants", "positions", "men"}
+_TARGET_AFTER = {"hideout", "hideouts", "positions", "position", "checkpoint", "checkpoints", "base", "bases", "posts", "convoy", "compound"}
+_ATTACK_VERBS = {"launched", "attacked", "raided", "killed", "eliminated", "targeted", "stormed", "detonated", "carried",
+                 "conducted", "ambushed", "struck", "shot", "fired", "bombed", "hit", "executed", "assassinated",
+                 "abducted", "kidnapped", "arrested", "captured", "seized", "attacks", "attack", "kills", "raid"}
+_SKIP_AFTER = {"had", "have", "has", "also", "then", "reportedly", "allegedly", "fighters", "forces", "special", "security",
+               "group", "militants", "members", "later", "have", "s", "on", "monday", "tuesday", "wednesday", "thursday",
+               "friday", "saturday", "sunday", "night", "gunmen"}
+_SPEAKER_BEFORE = {"spokesman", "spokesperson", "spokeswoman", "according", "close", "officials", "for"}
+_SPEAKER_AFTER = {"spokesman", "spokesperson", "spokeswoman", "officials", "official", "sources", "source", "media",
+                  "outlet", "said", "says", "claimed", "announced", "reported", "stated", "told", "tweeted", "intelligence",
+                  "directorate", "administration", "government", "command", "alleged", "confirmed"}
+
+
+def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
+    """The role of the actor in tokens i..j, from the words around it (within its clause)."""
+    lo = i
+    while lo > max(0, i - 3) and not re.search(r"[,;:.()]", text[toks[lo - 1].end : toks[lo].start]):
+        lo -= 1
+    hi = j
+    while hi < min(len(toks) - 1, j + 8) and not re.search(r"[,;:.]", text[toks[hi].end : toks[hi + 1].start]):
+        hi += 1
+    before = [t.low for t in toks[lo:i]]
+    after = [t.low for t in toks[j + 1 : hi + 1]]
+    if before and before[-1] == "by" or (len(before) >= 2 and before[-2] == "by" and before[-1] == "the"):
+        return "attacker"
+    if len(before) >= 2 and before[-1] == "with" and _TRIGGER_RE.fullmatch(before[-2]):
+        return "target"  # "clashed with gunmen"
+    if any(w in _TARGET_BEFORE for w in before[-2:]) or (len(before) >= 3 and before[-1] in _TARGET_BEFORE | {"the", "an", "a"} and before[-2] in _TARGET_BEFORE):
+        return "target"
+    if len(before) >= 2 and before[-1] in ("of", "the") and (before[-2] in _MEMBER_OF or (len(before) >= 3 and before[-3] in _MEMBER_OF)):
+        return "target"
+    # After the name: skip nouns such as "officials" or "men", then look at the verb.
+    k, skipped = 0, 0
+    while k < len(after) and after[k] in _VICTIM_NOUNS:
+        k, skipped = k + 1, skipped + 1
+    if k < len(after) and after[k] in _TARGET_AFTER:
+        return "target"
+    aux = 0
+    while k < len(after) and after[k] in _AUX:
+        k, aux = k + 1, aux + 1
+    passive = any(w in _AUX - {"have", "has", "had", "reportedly"} for w in after[k - aux : k])
+    objekt = k + 1 < len(after) and (_number(after[k + 1]) is not None or after[k + 1] in ("a", "an", "the", "at", "least", "two", "more"))
+    if k < len(after) and after[k] in _VICTIM_VERBS and (passive or (skipped and not aux and not objekt)):
+        return "target"
+    # An attacker: "the Taliban killed ...", "Taliban operations", "claimed responsibility".
+    for w in after[:4]:
+        if w in _ATTACK_VERBS or _NOUN.match(w) or _NOUN_PLURAL.match(w):
+            return "attacker"
+        if w == "claimed" and len(after) > after.index(w) + 1:
+            rest = after[after.index(w) + 1 : after.index(w) + 5]
+            if "responsibility" in rest or any(_NOUN.match(r) or _NOUN_PLURAL.match(r) for r in rest):
+                return "attacker"
+        if w not in _SKIP_AFTER:
+            break
+    if any(w in _SPEAKER_BEFORE for w in before) or any(w in _SPEAKER_AFTER for w in after[:3]):
+        return "speaker"
+    return "other"
+
+
+def find_actors(text: str, base: int = 0, last_actor: str | None = None) -> list[ActorMention]:
+    """Actor mentions in a sentence, with roles; "the group" stands for the actor named last.
+
+    Parameters
+    ----------
+    text
+        A sentence.
+    base
+        Offset of ``text`` in its article.
+    last_actor
+        The actor named last before this sentence, for "the group" and the like.
+
+    Returns
+    -------
+    list of ActorMention
+        In text order; adjacent mentions of the same actor ("Islamic State – Khorasan (IS-K)")
+        count once.
+    """
+    index, longest = _actor_index()
+    toks = _tokens(text)
+    hits: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(toks):
+        for length in range(min(longest, len(toks) - i), 0, -1):
+            key = tuple(t.low for t in toks[i : i + length])
+            if key in index:
+                actor, upper = index[key]
+                raw = text[toks[i].start : toks[i + length - 1].end]
+                if upper and not re.sub(r"[^A-Za-z]", "", raw).isupper():
+                    continue
+                hits.append((i, i + length - 1, actor))
+                i += length
+                break
+        else:
+            i += 1
+    for m in _GROUP_REF.finditer(text):
+        # Skip "IS-K group": the name right before "group" is already a mention.
+        ti = next((k for k, t in enumerate(toks) if t.start >= m.start()), None)
+        tj = next((k for k, t in enumerate(toks) if t.end >= m.end()), None)
+        if ti is None or tj is None or any(a <= tj and ti <= b for a, b, _ in hits):
+            continue
+        earlier = [h for h in hits if h[1] < ti and h[2] != CIVILIANS]
+        ref = earlier[-1][2] if earlier else last_actor
+        if ref:
+            hits.append((ti, tj, ref))
+    hits.sort()
+    out: list[ActorMention] = []
+    prev_end, prev_actor = -5, None
+    for a, b, actor in hits:
+        if actor == prev_actor and a - prev_end <= 2:
+            prev_end = b
+            continue
+        out.append(ActorMention(base + toks[a].start, actor, _role(toks, a, b, text)))
+        prev_end, prev_actor = b, actor
+    return out
+
+
+# --- numbers --------------------------------------------------------------------------------
+def _number(word: str) -> int | None:
+    w = word.lower().replace(",", "")
+    if w.isdigit():
+        return int(w)
+    return _NUMBER_WORDS.get(w)
+
+
+def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[int | None, str]:
+    """Fatalities a sentence reports, with the words that say so.
+
+    Numbers count when bound to a death word: "six people dead", "killed at least six",
+    "eliminated three key commanders", "leaving him dead" (1), "no casualties" (0). Numbers
+    inside ``masked`` spans (dates, times) and ordinals never count.
+
+    Returns
+    -------
+    (int or None, str)
+        The sum of the bound numbers (``None`` when none is given) and the phrase(s).
+    """
+    low = text.lower()
+    if re.search(r"\b(?:no (?:casualties|deaths|fatalities|one (?:was )?(?:killed|hurt))|nobody was killed)\b", low):
+        zero = True
+    else:
+        zero = False
+    words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\d[\d,]*|[A-Za-z’'-]+", text)]
+    words = [w for w in words if not any(a <= w[0] < b for a, b in masked)]
+    used: set[int] = set()
+    total, phrases = 0, []
+    for k, (s, e, w) in enumerate(words):
+        lw = w.lower()
+        shot_dead = lw == "dead" and k > 0 and words[k - 1][2].lower() == "shot"
+        if _DEATH_AFTER.match(lw) or shot_dead:
+            # Forward: "killed (at least) six ...", "leaving him dead", stopping at injuries.
+            for n in range(k + 1, min(k + 5, len(words))):
+                nw = words[n][2].lower()
+                if nw in _INJURY or nw in ("in", "on", "after", "when", "and", "while") or re.search(r"[,;.]", text[words[n - 1][1] : words[n][0]]):
+                    break
+                if n == k + 1 and nw in ("a", "an") and (shot_dead or lw in ("killed", "killing", "eliminated", "executed", "slew")):
+                    used.add(n)
+                    total += 1
+                    phrases.append(text[s : words[min(n + 2, len(words) - 1)][1]])
+                    break
+                if lw in ("killed", "killing", "kills", "eliminated", "eliminating", "executed", "slew", "left", "leaving", "claimed") and nw in ("him", "her") and (lw not in ("left", "leaving", "claimed") or (n + 1 < len(words) and words[n + 1][2].lower() == "dead")):
+                    if n not in used:
+                        used.add(n)
+                        total += 1
+                        phrases.append(text[s : words[n][1] + (5 if lw in ("left", "leaving") else 0)].strip())
+                    break
+                val = _number(nw)
+                if val is not None and n not in used:
+                    if lw in ("left", "leaving", "claimed"):
+                        # "left six people dead" / "claimed the lives of six": need the death word.
+                        tail = [x[2].lower() for x in words[n + 1 : n + 5]]
+                        if not any(_DEATH_BEFORE.match(t) or t == "lives" for t in tail):
+                            break
+                    used.add(n)
+                    total += val
+                    phrases.append(text[s : words[n][1]])
+                    break
+        if _DEATH_BEFORE.match(lw) or lw in ("deaths", "lives"):
+            # Backward: "six people were killed", "at least six people dead".
+            for n in range(k - 1, max(k - 6, -1), -1):
+                nw = words[n][2].lower()
+                if nw in _INJURY or nw in (".", ";"):
+                    break
+                val = _number(nw)
+                if val is not None:
+                    if n not in used:
+                        used.add(n)
+                        total += val
+                        phrases.append(text[words[n][0] : e])
+                    break
+    if phrases:
+        return total, "; ".join(phrases)
+    return (0, "no casualties") if zero else (None, "")
+
+
+# --- mentions -------------------------------------------------------------------------------
+def _segments(sentence: Sentence) -> list[tuple[int, int]]:
+    cuts = [0] + [m.end() for m in _SPLIT_SEGMENT.finditer(sentence.text)] + [len(sentence.text)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if sentence.text[a:b].strip()]
+
+
+def _settle_places(places: list[Place], context_province: str | None) -> None:
+    """Use the province named in the sentence (or before it) for names that need one.
+
+    A name several units share ("Jani Khel") is resolved in that province; a bare province
+    name read as its capital ("In Kunduz, ... Imam Sahib district") is the province when the
+    sentence also names another place in it.
+    """
+    provinces = [p.admin1 for p in places if p.kind == "adm1"]
+    for p in places:
+        if p.detail == "ambiguous":
+            hint = provinces[0] if provinces else context_province
+            if hint:
+                match = resolve_place(p.text, hint)
+                if match.status == "matched":
+                    e = match.entry
+                    p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
+                    p.detail = ""
+        if p.bare and any(q is not p and q.admin1_pcode == p.admin1_pcode and q.admin2_pcode != p.admin2_pcode for q in places):
+            p.kind, p.admin2_pcode, p.name = "adm1", "", p.admin1
+
+
+def _masked_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _SINCE.finditer(text)]
+
+
+def _inside(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _verification(sentence: str) -> tuple[str, str]:
+    if _NEG_INDEPENDENT.search(sentence):
+        return "claimed", "no independent confirmation"
+    if m := _POS_INDEPENDENT.search(sentence):
+        return "corroborated", m.group(0)
+    return "", ""
+
+
+def _attribution(text: str, actors: list[ActorMention], base: int) -> str:
+    """The reporting verb when a party speaks: "a Taliban spokesman said", "according to him"."""
+    for m in _REPORTING.finditer(text):
+        if re.match(r"claim", m.group(), re.I) and _RESPONSIBILITY.match(text, m.start()):
+            continue
+        if m.group().lower() == "according to":
+            lo, hi = m.end(), m.end() + len(re.split(r"[,;.]", text[m.end() :])[0])
+        else:
+            # The speaker is the phrase before the verb, skipping an empty ", said" after an apposition.
+            chunks = re.split(r"[,;.]|\bthat\b", text[: m.start()])
+            while len(chunks) > 1 and not chunks[-1].strip():
+                chunks.pop()
+            hi = m.start()
+            lo = hi - len(chunks[-1])
+        who = text[lo:hi]
+        party = any(a.actor != CIVILIANS and base + lo <= a.start < base + hi for a in actors)
+        if party or _PARTY_WORDS.search(who) or re.search(r"\b(?:he|she|they|him|her|them)\b", who, re.I):
+            if _WITNESS.search(who) and not party and not _PARTY_WORDS.search(who):
+                continue
+            return m.group()
+    return ""
+
+
+def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Sentence]:
+    """Every event mention of an article, with headings kept as story breaks."""
+    text = article.text
+    out: list[Mention | Sentence] = []
+    last_actor: str | None = None
+    last_province: str | None = None
+    for sent in split_sentences(text):
+        if sent.heading:
+            out.append(sent)
+            continue
+        masked = _masked_spans(sent.text)
+        places = [p for p in find_places(sent.text, sent.start, finder) if not _inside(p.start - sent.start, masked)]
+        actors = [a for a in find_actors(sent.text, sent.start, last_actor) if not _inside(a.start - sent.start, masked)]
+        dates = [d for d in find_dates(sent.text, article.published) if not _inside(d.begin, masked)]
+        verification, why = _verification(sent.text)
+        attributed = _attribution(sent.text, actors, sent.start)
+        _settle_places(places, last_province)
+        for p in places:
+            if p.kind == "adm1":
+                last_province = p.admin1
+        carried_places: list[Place] = []
+        carried_actors: list[ActorMention] = []
+        segs = _segments(sent)
+        fronted = [d for d in dates if not _TRIGGER_RE.search(sent.text[: d.begin])]
+        for a, b in segs:
+            seg = sent.text[a:b]
+            trig = [(m.start(), m.group()) for m in _TRIGGER_RE.finditer(seg) if not _inside(a + m.start(), masked)]
+            trig = [(s, w) for s, w in trig if not re.match(r"stormed\s+to\s+power", seg[s:], re.I)]
+            fat, fat_text = find_fatalities(seg, [(d.begin - a, d.finish - a) for d in dates] + [m.span() for m in _TIME.finditer(seg)] + [(s - a, e - a) for s, e in masked])
+            seg_places = [p for p in places if a <= p.start - sent.start < b]
+            seg_actors = [x for x in actors if a <= x.start - sent.start < b]
+            seg_dates = [d for d in dates if a <= d.begin < b] or (fronted if len(segs) > 1 else dates)
+            v = verification or ("claimed" if attributed else "")
+            v_why = why or (f"attributed to a party ('{attributed}')" if v == "claimed" else "")
+            if not trig and fat is None and not v:
+                carried_places += seg_places
+                carried_actors += seg_actors
+                continue
+            generic = bool(GENERIC_CUES.search(seg))
+            nouns = [w for _, w in trig]
+            definite = _definite(seg, trig) or bool(_PRONOUN_START.match(sent.text)) and a == 0
+            specific_date = any(d.precision in (1, 2) for d in seg_dates)
+            if trig and not generic and all(_NOUN_PLURAL.match(w) for w in nouns) and not specific_date and not definite:
+                generic = True
+            plain = seg
+            for d in dates:
+                if a <= d.begin < b:
+                    plain = plain[: d.begin - a] + " " * (d.finish - d.begin) + plain[d.finish - a :]
+            plain = re.sub(r"\b(?:19|20)\d\d\b", " ", plain)
+            count = next((n for n in (_number(w) for w in re.findall(r"\b[\w,]+\b", plain)) if n and n > 1), None) if generic else None
+            own = bool(seg_places)
+            use_places = seg_places or carried_places
+            if not any(x.role == "attacker" for x in seg_actors):
+                # The subject of an earlier clause carries over: "IS claimed attacks, including a bombing".
+                carried = [x for x in carried_actors if x.role == "attacker"] or [
+                    ActorMention(x.start, x.actor, "attacker") for x in carried_actors[:1] if x.role == "speaker" and x.actor != CIVILIANS]
+                seg_actors = carried + seg_actors
+            # The most precise phrase: "this month between 3 and 26 March" is 3-26 March.
+            date_span = min(seg_dates, key=lambda d: (d.precision or 9, (d.end - d.start).days if d.resolved else 99, d.begin), default=None)
+            out.append(
+                Mention(
+                    article=article, sentence=sent, start=sent.start + a, end=sent.start + b, text=seg,
+                    triggers=nouns, places=use_places, own_place=own, date=date_span, actors=seg_actors,
+                    fatalities=fat, fatality_text=fat_text, verification=v, verification_why=v_why,
+                    responsibility=bool(_RESPONSIBILITY.search(seg)),
+                    civilian_target=bool(_CIVILIAN_TARGETS.search(seg)),
+                    unidentified_cue=bool(_UNIDENTIFIED_CUES.search(seg)),
+                    generic=generic, count=count, definite=definite, indefinite=_indefinite(seg, trig) and not definite,
+                    separate=bool(SEPARATE_CUES.search(seg)) and not definite,
+                )
+            )
+            carried_places += seg_places
+            carried_actors += seg_actors
+        named = [x.actor for x in actors if x.actor != CIVILIANS]
+        if named:
+            last_actor = named[-1]
+    return out
+
+
+def _determiner(seg: str, start: int, word: str) -> str:
+    """The article or determiner of an event noun ("an attack" -> "an"), or ""."""
+    if not (_NOUN.match(word) or _NOUN_PLURAL.match(word) or word.lower().startswith("suicide")):
+        return ""
+    for w in reversed(re.findall(r"[\w’']+", seg[:start])[-3:]):
+        if w.lower() in _DEFINITE or w.lower() in ("a", "an", "another"):
+            return w.lower()
+    return ""
+
+
+def _indefinite(seg: str, trig: list[tuple[int, str]]) -> bool:
+    """True when the first event noun has an indefinite article: "an attack", "a suicide bomber"."""
+    dets = [d for d in (_determiner(seg, s, w) for s, w in trig) if d]
+    return bool(dets) and dets[0] in ("a", "an", "another")
+
+
+def _definite(seg: str, trig: list[tuple[int, str]]) -> bool:
+    """True when an event noun refers back: "the attack", "this operation", "the dead"."""
+    if re.search(r"\b(?:the|its|their) (?:dead|victims|casualties|attackers?|assailants?)\b", seg, re.I):
+        return True
+    return any(_determiner(seg, s, w) in _DEFINITE for s, w in trig)
+
+
+# --- incidents in one article ---------------------------------------------------------------
+def _dates_fit(a: DateSpan | None, b: DateSpan | None, slack: int = 0) -> bool:
+    if a is None or b is None:
+        return True
+    if not a.resolved or not b.resolved:
+        if a.resolved != b.resolved:
+            return True
+        core = lambda d: re.sub(r"(?:’s|'s)\b|\s+(?:morning|afternoon|evening|night)\b", "", d.text.lower())
+        return core(a) == core(b)
+    return a.start - timedelta(days=slack) <= b.end and b.start - timedelta(days=slack) <= a.end
+
+
+def _places_fit(a: Place | None, b: Place | None) -> bool:
+    return a is None or b is None or a.within(b) or b.within(a)
+
+
+def _actors_fit(event: Event, m: Mention) -> bool:
+    """No actor in opposite roles: the target of one account is not the attacker of the other."""
+    attackers, targets = set(event.attackers), set(event.targets)
+    m_att = {a.actor for a in m.actors if a.role == "attacker"}
+    m_tgt = {a.actor for a in m.actors if a.role == "target"}
+    return not ((m_att & (targets - attackers)) or (m_tgt & (attackers - targets)))
+
+
+def _fits(event: Event, m: Mention) -> bool:
+    return _places_fit(event.place, m.place()) and _dates_fit(event.date, m.date) and _actors_fit(event, m)
+
+
+def _distinct_places(places: list[Place]) -> list[Place]:
+    """Places none of which lies in another (the broadest of each nested group)."""
+    out: list[Place] = []
+    for p in sorted(places, key=lambda p: -p.rank):
+        if not any(p.within(q) or q.within(p) for q in out):
+            out.append(p)
+    return out
+
+
+def _context_row(m: Mention, kind: str) -> dict:
+    d = m.date
+    return {
+        "source": m.article.source, "kind": kind, "text": m.sentence.text,
+        "start": m.sentence.start, "end": m.sentence.end, "count": m.count,
+        "date_from": d.start.isoformat() if d is not None and d.start else "",
+        "date_to": d.end.isoformat() if d is not None and d.end else "",
+    }
+
+
+def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]:
+    """Group an article's mentions into events (rules 5 and 6 of the module docstring)."""
+    events: list[Event] = []
+    context: list[dict] = []
+    current: Event | None = None
+    for item in items:
+        if isinstance(item, Sentence):  # a heading: a new story starts
+            current = None
+            continue
+        m = item
+        if m.generic:
+            context.append(_context_row(m, "aggregate" if m.count else "generic"))
+            current = None
+            continue
+        if re.search(r"\bboth (?:cases|incidents|attacks|operations|raids)\b", m.sentence.text, re.I) and len(events) >= 2:
+            for e in events[-2:]:
+                e.add(m)
+            continue
+        own = _distinct_places([p for p in m.places]) if m.own_place else []
+        if len(own) >= 2:
+            if m.date is None:
+                context.append(_context_row(m, "summary"))
+                continue
+            # One provisional incident per place; later detail refines each.
+            for p in own:
+                part = Mention(**{**m.__dict__, "places": [p]})
+                e = Event(provisional=True)
+                e.add(part)
+                events.append(e)
+            current = None
+            continue
+        place = m.place()
+        if not m.triggers:
+            # A follow-up sentence: a casualty figure, or what independent sources say.
+            if current is not None and (m.fatalities is not None or m.verification_why and not m.verification_why.startswith("attributed")):
+                current.add(m)
+            continue
+        if place is None and m.date is None:
+            if current is not None and not m.separate and not m.indefinite:
+                current.add(m)
+            elif m.fatalities is not None:
+                current = Event()
+                current.add(m)
+                events.append(current)
+            continue
+        target = None
+        if current is not None and not m.separate and not m.indefinite and _fits(current, m):
+            target = current
+        if target is None and place is not None:
+            refine = [e for e in events if e.provisional and e.place is not None and place.within(e.place) and _fits(e, m)]
+            target = refine[-1] if refine else None
+        if target is None and place is not None and not m.separate and m.date is not None and m.date.resolved and (m.date.precision or 9) <= 2:
+            strong = [e for e in events if e.place is not None and e.date is not None and e.date.resolved
+                      and (e.date.precision or 9) <= 2 and _fits(e, m)]
+            target = strong[-1] if strong else None
+        if target is None and place is not None and m.date is None and not m.separate and not m.indefinite:
+            same = [e for e in events if e.place is not None and (place.within(e.place) or e.place.within(place)) and e.place.kind != "adm1"]
+            target = same[0] if len(same) == 1 and _actors_fit(same[0], m) else None
+        if target is None:
+            target = Event()
+            events.append(target)
+        target.add(m)
+        if place is not None:
+            target.provisional = False if not target.provisional or place.rank < 3 else target.provisional
+        current = target
+    return events, context
+
+
+# --- records --------------------------------------------------------------------------------
+@dataclass
+class Draft:
+    """A finished incident before merging across articles."""
+
+    event: Event
+    articles: list[Article]
+    row: dict
+    date: DateSpan | None
+
+
+def _location(p: Place) -> str:
+    written = f"{p.name} ({p.detail})" if p.detail and "district" in p.detail else p.text
+    if p.kind == "adm1":
+        return written if re.search(r"\bprovince\b", written, re.I) else f"{written} province"
+    if p.kind == "adm2" and not re.search(r"\bdistrict\b", written, re.I):
+        written = f"{written} district"
+    return f"{written}, {p.admin1} province" if p.admin1 else written
+
+
+def _event_type(triggers: set[str], actor2: str) -> tuple[str, str]:
+    kinds = {kind for w in triggers for (pat, kind) in TRIGGERS if re.fullmatch(pat, w, re.I)}
+    if "suicide" in kinds:
+        return "Explosions/Remote violence", "Suicide bomb"
+    if "air" in kinds:
+        return "Explosions/Remote violence", "Air/drone strike"
+    if "ied" in kinds or "bomb" in kinds:
+        return "Explosions/Remote violence", "Remote explosive/landmine/IED"
+    if "shelling" in kinds:
+        return "Explosions/Remote violence", "Shelling/artillery/missile attack"
+    if "grenade" in kinds:
+        return "Explosions/Remote violence", "Grenade"
+    if "abduction" in kinds:
+        return "Violence against civilians", "Abduction/forced disappearance"
+    if actor2 == CIVILIANS:
+        return "Violence against civilians", "Attack"
+    if kinds & {"raid", "clash", "attack", "operation", "killing"}:
+        return "Battles", "Armed clash"
+    if "explosion" in kinds:
+        return "Explosions/Remote violence", "Remote explosive/landmine/IED"
+    if "arrest" in kinds:
+        return "Strategic developments", "Arrests"
+    return "Battles", "Armed clash"
+
+
+def _actors(event: Event) -> tuple[str, str, list[str]]:
+    notes: list[str] = []
+    attackers, targets = event.attackers, event.targets
+    others = [a.actor for m in event.mentions for a in m.actors if a.role in ("speaker", "other") and a.actor != CIVILIANS]
+    actor1 = next(iter(attackers), "") or next((a for a in others if a not in targets), "")
+    if not actor1:
+        actor1 = UNIDENTIFIED
+        notes.append("perpetrator not named in the text")
+    actor2 = next((a for a in targets if a != actor1), "")
+    if not actor2 and any(m.civilian_target for m in event.mentions):
+        actor2 = CIVILIANS
+    if not actor2:
+        actor2 = next((a for a in others if a != actor1), "")
+    return actor1, actor2, notes
+
+
+def _finish(event: Event) -> Draft:
+    """The schema row of one event (codes from the geocoder), with evidence and review notes."""
+    m0 = event.place_mention or event.mentions[0]
+    article = m0.article
+    review: list[str] = []
+    place = event.place
+    row: dict = dict.fromkeys(COLUMNS, "") | dict.fromkeys(EXTRA_COLUMNS, "")
+    if place is not None:
+        location = _location(place)
+        match = resolve_place(location, place.admin1 or None)
+        row["location"] = location
+        row["match_status"] = match.status
+        if match.entry is not None:
+            for col in ("admin1", "admin1_pcode", "admin2", "admin2_pcode"):
+                row[col] = match.entry[col]
+            row["geo_precision"] = int(match.entry["geo_precision"])
+        else:
+            row["admin1"] = place.admin1
+            review.append(f"place is {match.status}" + (f" ({'; '.join(match.candidates)})" if match.candidates else ""))
+    d = event.date
+    if d is not None and d.resolved:
+        row["event_date"] = d.event_date.isoformat()
+        row["time_precision"] = d.precision
+        row["date_text"] = d.text
+        row["date_status"] = "resolved"
+    elif d is not None:
+        row["date_text"] = d.text
+        row["date_status"] = "unresolved"
+        review.append(f"date '{d.text}' is relative and no publication date was given: fill event_date by hand")
+    else:
+        row["date_status"] = "missing"
+        review.append("the text gives no date: fill event_date by hand")
+    actor1, actor2, notes = _actors(event)
+    review += notes
+    row["actor1"], row["actor2"] = actor1, actor2
+    row["event_type"], row["sub_event_type"] = _event_type({w for m in event.mentions for w in m.triggers}, actor2)
+    counts = [m.fatalities for m in event.mentions if m.fatalities is not None]
+    row["fatalities"] = max(counts) if counts else 0
+    if not counts:
+        review.append("no fatality figure in the text (coded 0)")
+    verdicts = {m.verification for m in event.mentions}
+    row["verification"] = "corroborated" if "corroborated" in verdicts else "claimed" if "claimed" in verdicts else "unknown"
+    why = next((m.verification_why for m in event.mentions if m.verification == row["verification"]), "")
+    row["source"] = article.source
+    sentence = m0.sentence
+    row["evidence"], row["evidence_start"], row["evidence_end"] = sentence.text, sentence.start, sentence.end
+    fat_text = "; ".join(dict.fromkeys(m.fatality_text for m in event.mentions if m.fatality_text))
+    parts = [f"date: '{row['date_text']}'" if row["date_text"] else "date: none given"]
+    if fat_text:
+        parts.append(f"fatalities: '{fat_text}'")
+    parts.append(f"verification: {why}" if why else "verification: not assessed in the text")
+    if any(m.responsibility for m in event.mentions):
+        parts.append(f"responsibility claimed by {actor1}")
+    row["notes"] = "; ".join(parts)
+    row["review"] = "; ".join(review)
+    return Draft(event, [article], row, d if d is not None and d.resolved else None)
+
+
+def _supporting(draft: Draft) -> str:
+    spans = dict.fromkeys(f"{m.article.name}:{m.sentence.start}-{m.sentence.end}" for m in draft.event.mentions)
+    return "; ".join(spans)
+
+
+def _same_incident(a: Draft, b: Draft) -> bool:
+    """Same district, same actors, dates at most a day apart and known better than the month."""
+    ra, rb = a.row, b.row
+    if not ra["admin2_pcode"] or ra["admin2_pcode"] != rb["admin2_pcode"]:
+        return False
+    if {ra["actor1"], ra["actor2"]} != {rb["actor1"], rb["actor2"]}:
+        return False
+    if a.date is None or b.date is None or a.date.precision == 3 or b.date.precision == 3:
+        return False
+    return _dates_fit(a.date, b.date, slack=1)
+
+
+def _merge(a: Draft, b: Draft) -> Draft:
+    ra, rb = dict(a.row), b.row
+    take_b = (pd.notna(rb["geo_precision"]) and rb["geo_precision"] != "" and (ra["geo_precision"] == "" or int(rb["geo_precision"]) < int(ra["geo_precision"])))
+    if take_b:
+        for col in ("location", "admin1", "admin1_pcode", "admin2", "admin2_pcode", "geo_precision", "match_status"):
+            ra[col] = rb[col]
+    date_span = a.date
+    if b.date is not None and (a.date is None or (b.date.precision or 9) < (a.date.precision or 9)):
+        date_span = b.date
+        for col in ("event_date", "time_precision", "date_text"):
+            ra[col] = rb[col]
+    ra["fatalities"] = max(int(ra["fatalities"]), int(rb["fatalities"]))
+    order = ["corroborated", "claimed", "unknown"]
+    ra["verification"] = min(ra["verification"], rb["verification"], key=order.index)
+    ra["source"] = "; ".join(dict.fromkeys([*ra["source"].split("; "), *rb["source"].split("; ")]))
+    ra["notes"] = f"{ra['notes']} | {rb['notes']}"
+    ra["review"] = "; ".join(x for x in dict.fromkeys([*ra["review"].split("; "), *rb["review"].split("; ")]) if x and not x.startswith("no fatality") or (x.startswith("no fatality") and ra["fatalities"] == 0))
+    event = Event(mentions=[*a.event.mentions, *b.event.mentions], place=a.event.place, place_mention=a.event.place_mention, date=date_span)
+    return Draft(event, [*a.articles, *b.articles], ra, date_span)
+
+
+@dataclass
+class Extraction:
+    """What :func:`extract_incidents` found: draft incidents and the context statements."""
+
+    incidents: pd.DataFrame
+    context: pd.DataFrame
+
+
+def extract_incidents(articles: Sequence[Article], finder: PlaceFinder | None = None) -> Extraction:
+    """Draft incident records from news articles, merged across articles.
+
+    Parameters
+    ----------
+    articles
+        The articles, each with its publication date (or ``None``) and source name.
+    finder
+        Optional extra place-span proposer (see :class:`PlaceFinder`).
+
+    Returns
+    -------
+    Extraction
+        ``incidents``: the 20 schema columns then :data:`EXTRA_COLUMNS`, one row per incident,
+        in the order the articles tell them; ``context``: aggregate, generic and summary
+        statements and incidents without a place (:data:`CONTEXT_COLUMNS`).
+    """
+    drafts: list[Draft] = []
+    context: list[dict] = []
+    names = [a.name for a in articles]
+    if len(set(names)) != len(names):
+        raise GeoError("Two articles have the same name; give each file once.")
+    for article in articles:
+        items = _mentions(article, finder)
+        events, ctx = _assemble(items)
+        context += ctx
+        for e in events:
+            if e.place is None:
+                context.append(_context_row(e.mentions[0], "no_place"))
+                continue
+            drafts.append(_finish(e))
+    merged: list[Draft] = []
+    for d in drafts:
+        twin = next((m for i, m in enumerate(merged) if m.articles[0] is not d.articles[0] and _same_incident(m, d)), None)
+        if twin is None:
+            merged.append(d)
+        else:
+            merged[merged.index(twin)] = _merge(twin, d)
+    counters: dict[str, int] = {}
+    rows = []
+    for d in merged:
+        stem = Path(d.articles[0].name).stem
+        counters[stem] = counters.get(stem, 0) + 1
+        d.row["incident_id"] = f"{stem}-{counters[stem]:02d}"
+        d.row["supporting"] = _supporting(d)
+        rows.append(d.row)
+    incidents = pd.DataFrame(rows, columns=[*COLUMNS, *EXTRA_COLUMNS])
+    for col in ("geo_precision", "time_precision"):
+        incidents[col] = pd.to_numeric(incidents[col], errors="coerce").astype("Int64")
+    return Extraction(incidents, pd.DataFrame(context, columns=CONTEXT_COLUMNS))
+
+
+def read_article(path: str | Path, published: date | None = None, source: str | None = None) -> Article:
+    """Read a plain-text article (UTF-8, with or without BOM; else Windows-1252).
+
+    Raises
+    ------
+    GeoError
+        When the file cannot be read or is empty.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise GeoError(f"Could not read the article {path}: {exc.strerror}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    if not text.strip():
+        raise GeoError(f"The article {path} is empty.")
+    return Article(name=path.name, text=text.replace("\r\n", "\n"), published=published, source=source or path.name)
