@@ -129,9 +129,9 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if dupes or "" in header:
             what = f"repeats the column(s) {', '.join(dupes)}" if dupes else "has a column with no name"
             raise GeoError(f"The header of the incident file {path} {what}; each column needs one distinct name.")
-        line = reader.line_num + 1
-        for record in reader:
-            here, line = line, reader.line_num + 1
+        # Rows are numbered as a spreadsheet shows them (header = 1), so a quoted cell that
+        # spans lines still counts as one row.
+        for here, record in enumerate(reader, start=2):
             if not any(f.strip() for f in record):
                 continue  # a blank line is not a row
             if len(record) != len(header):

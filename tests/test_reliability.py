@@ -50,7 +50,7 @@ CASES = [
         "row 6: location 'Mazar-e-Sharif' is outside",
     ]),
     ("unknown_actors.csv", (3, 3, 0), [
-        "row 3: actor1 'Unknown Gunmen' is not in the actor table; kept as written",
+        "row 3: actor1 'Front of Nowhere' is not in the actor table; kept as written",
         "row 4: actor2 'Lashkar-e-Imaginary' is not in the actor table",
     ]),
     ("duplicate_ids.csv", (3, 2, 1), ["row 4: incident_id 'X1' duplicates an earlier incident_id"]),
