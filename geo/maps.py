@@ -43,7 +43,6 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 from offlinefolium.elements import _res as _FOLIUM_ASSETS  # the asset texts folium-offline ships
 from offlinefolium.map import FitBounds, Layer
-from offlinefolium.plugins import MarkerCluster, TimestampedGeoJson
 
 from geo._errors import GeoError
 from geo._io import atomic_write_text
@@ -66,10 +65,12 @@ LEVEL_CHOICES = {"adm1": (1,), "adm2": (2,), "all": (1, 2)}
 CLUSTER_AT = 100
 #: Decimals kept in embedded outlines: 1e-4 degrees is about 11 m, far below the simplification.
 COORD_DECIMALS = 4
-#: What the map needs from folium-offline's asset lists, by folium's own asset names.
-_LEAFLET = (folium.Map, {"leaflet"}, {"leaflet_css"})
-_CLUSTER = (MarkerCluster, {"markerclusterjs"}, {"markerclustercss", "markerclusterdefaultcss"})
-_TIME = (TimestampedGeoJson, {"iso8601", "leaflet.timedimension"}, {"leaflet.timedimension_css"})
+#: What the map needs from folium-offline's asset lists, by folium's own asset names: Leaflet
+#: from ``Map``, the clusters from ``plugins.MarkerCluster``, and the time control from
+#: ``plugins.TimestampedGeoJson`` (its Leaflet.TimeDimension, without jQuery, jQuery UI or moment).
+_LEAFLET = ({"leaflet"}, {"leaflet_css"})
+_CLUSTER = ({"markerclusterjs"}, {"markerclustercss", "markerclusterdefaultcss"})
+_TIME = ({"iso8601", "leaflet.timedimension"}, {"leaflet.timedimension_css"})
 #: Verification as a ring: solid, dotted or dashed.
 _DASH = {"corroborated": None, "claimed": "6 4", "unknown": "1 4"}
 _CHECKS = ("corroborated", "unknown", "claimed")
@@ -337,7 +338,9 @@ def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame, months: list[str], 
     if cluster is None:  # cluster only when some actor's month is crowded
         cluster = bool(per_marker.groupby(["actor", "step"]).size().max() > CLUSTER_AT)
     if cluster:
-        assets.need(*_CLUSTER)
+        from offlinefolium.plugins import MarkerCluster  # the plugins package takes 0.2 s to import
+
+        assets.need(MarkerCluster, *_CLUSTER)
     sizes = roles.groupby("actor")["row"].nunique()
     order = sorted(sizes.index, key=lambda a: (-sizes[a], a))
     # Several actors at one place show as concentric rings: the most active actor outermost.
@@ -742,7 +745,7 @@ def render_map(
     fmap.default_js, fmap.default_css = [], []  # jQuery, Bootstrap and icon fonts are not used
     fmap.get_root().title = escape(title)
     assets = _Assets(cdn)
-    assets.need(*_LEAFLET)
+    assets.need(folium.Map, *_LEAFLET)
     fmap.add_child(assets)
     if tiles:
         provider = tile_provider(tiles)
@@ -756,7 +759,9 @@ def render_map(
     ]
     actors, clustered = _actor_layers(fmap, frame, steps, cluster, assets)
     if len(steps) > 1:
-        assets.need(*_TIME)
+        from offlinefolium.plugins import TimestampedGeoJson
+
+        assets.need(TimestampedGeoJson, *_TIME)
         _TimeControl(steps).add_to(fmap)
     unplaced = int((frame["latitude"].isna() | frame["longitude"].isna()).sum()) if len(frame) else 0
     if unplaced:

@@ -60,8 +60,16 @@ def embedded(html: str) -> str:
     return html.replace('\\"', '"').replace("\\u003c", "<").replace("\\u003e", ">")
 
 
-def test_every_input_text_is_escaped(boundaries_dir):
-    html = map_html(render_map(pd.DataFrame([HOSTILE]), title="<b>t</b>"))
+@pytest.mark.parametrize("variant", [
+    {},
+    # The time control (a month per step, the same rows in both months) and clustered points.
+    {"months": ["2023-03", "2023-04"], "cluster": True},
+])
+def test_every_input_text_is_escaped(boundaries_dir, variant):
+    rows = [HOSTILE] if not variant else [HOSTILE, {**HOSTILE, "event_date": "2023-04-02"}]
+    html = map_html(render_map(pd.DataFrame(rows), title="<b>t</b>", **variant))
+    if variant:
+        assert "geoMap.time(" in html and "L.markerClusterGroup(" in html
     for text in (html, embedded(html)):  # as sent, and as the popup HTML the script builds
         for raw in ("<script>alert", "<img src=x", "</script><script>", "${alert", "<b>t</b>", 'href="javascript:'):
             assert raw not in text
