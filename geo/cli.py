@@ -210,11 +210,14 @@ def render(
             raise GeoError(f"No incidents fall in the range asked for (the data ends {hi}, before {lo}).")
         steps = [str(p) for p in pd.period_range(lo, hi, freq="M")]
         frame = frame[dated.isin(steps)].reset_index(drop=True)
-        if actor:
+        span = lo if lo == hi else f"{lo} to {hi}"
+        if frame.empty:
+            _err(f"warning: no incidents in {span}; the map shows empty choropleths")
+        elif actor:
             wanted = {canonical_actor(a) for a in actor}
             frame = frame[frame["actor1"].isin(wanted) | frame["actor2"].isin(wanted)].reset_index(drop=True)
             if frame.empty:
-                _err(f"warning: no incidents in {lo}{'' if lo == hi else ' to ' + hi} involve {', '.join(sorted(wanted))}")
+                _err(f"warning: no incidents in {span} involve {', '.join(sorted(wanted))}")
         label = _period_label(steps)
         fmap = render_map(
             frame,

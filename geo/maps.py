@@ -345,11 +345,14 @@ def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame, months: list[str], 
     order = sorted(sizes.index, key=lambda a: (-sizes[a], a))
     # Several actors at one place show as concentric rings: the most active actor outermost.
     radius = {a: min(6 + 9 * (len(order) - 1 - i), 42) for i, a in enumerate(order)}
-    for actor in order:
+    for i, actor in enumerate(order):
         colour = actor_colour(actor)
         name = f"<span style='color:{colour}'>&#9679;</span> {escape(actor)}"
         if cluster:
-            group = MarkerCluster(name=name, show=True, icon_create_function=f"geoMap.clusterIcon({_js(colour)})",
+            # Actors' clusters at one place would hide each other: fan them out around it.
+            angle = -math.pi / 2 + 2 * math.pi * i / len(order)
+            dx, dy = (0, 0) if len(order) == 1 else (round(15 * math.cos(angle)), round(15 * math.sin(angle)))
+            group = MarkerCluster(name=name, show=True, icon_create_function=f"geoMap.clusterIcon({_js(colour)}, {dx}, {dy})",
                                   maxClusterRadius=40, spiderfyOnMaxZoom=True)
             group.default_js, group.default_css = [], []  # inlined once by _Assets
         else:
@@ -537,12 +540,13 @@ var geoMap = (function () {
     fill();
   }
 
-  function clusterIcon(colour) {
+  function clusterIcon(colour, dx, dy) {
     return function (cluster) {
       var n = 0;
       cluster.getAllChildMarkers().forEach(function (m) { n += m.options.geoCount || 1; });
       return L.divIcon({html: '<div style="background:' + colour + '"><span>' + n + '</span></div>',
-                        className: 'marker-cluster geo-cluster', iconSize: L.point(40, 40)});
+                        className: 'marker-cluster geo-cluster', iconSize: L.point(40, 40),
+                        iconAnchor: L.point(20 - dx, 20 - dy)});
     };
   }
 
@@ -628,7 +632,7 @@ _LEGEND = Template(
     <li><span class="dot" style="background:transparent;border-style:dashed"></span>dashed, wider: claimed by a party only</li>
     <li><span class="dot" style="background:transparent;border-style:dotted"></span>dotted, wider: verification unknown</li>
     <li>solid: corroborated by an independent source</li>
-    {% if this.cluster %}<li>numbered disc: incidents of that actor grouped at this zoom</li>{% endif %}
+    {% if this.cluster %}<li>numbered disc: incidents of that actor grouped at this zoom (several actors' discs fan out around the place)</li>{% endif %}
   </ul>
   {% endif %}
   {% for note in this.notes %}<p>{{ note }}</p>{% endfor %}
