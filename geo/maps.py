@@ -228,6 +228,7 @@ var {{ this.get_name() }} = geoMap.choropleth({{ this._parent.get_name() }}, {{ 
 
 def _choropleth(fmap: folium.Map, incidents: pd.DataFrame, level: int, metric: str, show: bool,
                 months: list[str]) -> dict:
+    """Add the choropleth of admin ``level`` (values and class per month) and return its legend scale."""
     key, name_col, label = LEVELS[level]
     code_col = f"{name_col}_pcode"
     units = web_geometry(load_admin(level))
@@ -328,6 +329,10 @@ def _roles(incidents: pd.DataFrame) -> pd.DataFrame:
 
 def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame, months: list[str], cluster: bool | None,
                   assets: _Assets) -> tuple[list[str], bool]:
+    """Add one point layer per actor; return the actors (most incidents first) and whether clustered.
+
+    Markers group the incidents of one actor, month, place, precision and verification class.
+    """
     roles = _roles(incidents)
     if roles.empty:
         return [], False
@@ -573,6 +578,23 @@ var geoMap = (function () {
     td.on('timeload', function (e) { setStep(times.indexOf(e.time)); });
   }
 
+  // On a small screen the legend and the layer list start folded, so the map stays visible
+  // (the legend's summary line and the layers button unfold them; a click on the map folds
+  // the layer list again).
+  document.addEventListener('DOMContentLoaded', function () {
+    if (window.innerWidth >= 760 && window.innerHeight >= 560) { return; }
+    document.querySelectorAll('details.geo-legend').forEach(function (el) { el.open = false; });
+    var fold = function () {
+      document.querySelectorAll('.leaflet-control-layers').forEach(function (el) {
+        el.classList.remove('leaflet-control-layers-expanded');
+      });
+    };
+    fold();
+    document.querySelectorAll('.folium-map').forEach(function (el) {
+      el.addEventListener('click', function (e) { if (!e.target.closest('.leaflet-control-layers')) { fold(); } });
+    });
+  });
+
   return {choropleth: choropleth, points: points, clusterIcon: clusterIcon, time: time,
           setStep: setStep, step: function () { return step; },
           label: function () { return labels[step] || ''; }};
@@ -586,8 +608,9 @@ _RUNTIME_CSS = """
 .geo-title { top: 10px; left: 56px; max-width: calc(100% - 420px); }
 .geo-title h1 { font-size: 17px; margin: 0 0 2px 0; }
 .geo-legend { bottom: 28px; right: 10px; width: 300px; max-height: calc(100% - 330px); overflow-y: auto; }
+.geo-legend summary { cursor: pointer; font-weight: 600; color: #555; margin-bottom: 2px; }
+.geo-legend:not([open]) { width: auto; }
 .geo-legend h2 { font-size: 13px; margin: 6px 0 3px 0; }
-.geo-legend h2:first-child { margin-top: 0; }
 .geo-legend p { margin: 6px 0 0 0; color: #444; }
 .geo-legend ul { list-style: none; margin: 0; padding: 0; }
 .geo-legend li { margin: 1px 0; }
@@ -606,7 +629,8 @@ _RUNTIME_CSS = """
   font: 600 12px/32px system-ui, sans-serif; text-align: center; text-shadow: 0 0 2px #000; }
 .geo-cluster span { line-height: 32px; }
 .leaflet-control-layers-overlays label { margin: 1px 0; }
-@media (max-width: 760px) { .geo-title { max-width: calc(100% - 70px); top: 58px; } .geo-legend { display: none; } }
+@media (max-width: 760px), (max-height: 560px) {
+  .geo-title { max-width: calc(100% - 120px); padding: 5px 8px; } .geo-title h1 { font-size: 14px; } }
 """
 
 _LEGEND = Template(
@@ -615,7 +639,7 @@ _LEGEND = Template(
 <div class="geo-box geo-title"><h1>{{ this.title }}</h1>
 {%- for text in this.subtitles %}<div data-geo-step="{{ loop.index0 }}"{% if not loop.first %} hidden{% endif %}>{{ text }}</div>{% endfor %}
 </div>
-<div class="geo-box geo-legend">
+<details class="geo-box geo-legend" open><summary>Legend</summary>
   {% for scale in this.scales %}
   <section id="{{ scale.id }}"{% if not scale.show %} hidden{% endif %}>
   <h2>{{ scale.title }}</h2>
@@ -627,16 +651,17 @@ _LEGEND = Template(
   <ul>{% for colour, actor in this.actors %}<li><span class="dot" style="background:{{ colour }};border-color:{{ colour }}"></span>{{ actor }}</li>{% endfor %}</ul>
   <h2>Symbols</h2>
   <ul>
-    <li><span class="dot" style="background:#777"></span>filled: town or landmark known</li>
-    <li><span class="dot" style="background:transparent"></span>hollow: only the district or province is known (drawn at its centre; its outline shows when selected)</li>
-    <li><span class="dot" style="background:transparent;border-style:dashed"></span>dashed, wider: claimed by a party only</li>
-    <li><span class="dot" style="background:transparent;border-style:dotted"></span>dotted, wider: verification unknown</li>
-    <li>solid: corroborated by an independent source</li>
-    {% if this.cluster %}<li>numbered disc: incidents of that actor grouped at this zoom (several actors' discs fan out around the place)</li>{% endif %}
+    <li><span class="dot" style="background:#777"></span>town or landmark known</li>
+    <li><span class="dot" style="background:transparent"></span>only the district or province known: drawn at its centre, outlined on hover</li>
+    <li><span class="dot" style="background:transparent;border-style:solid"></span>solid ring: corroborated</li>
+    <li><span class="dot" style="background:transparent;border-style:dashed"></span>dashed: claimed by a party only</li>
+    <li><span class="dot" style="background:transparent;border-style:dotted"></span>dotted: verification unknown</li>
+    <li>a wider dashed or dotted halo: such reports at a corroborated place</li>
+    {% if this.cluster %}<li>numbered disc: that actor's incidents grouped at this zoom (actors' discs fan out)</li>{% endif %}
   </ul>
   {% endif %}
   {% for note in this.notes %}<p>{{ note }}</p>{% endfor %}
-</div>
+</details>
 {% endmacro %}
 """
 )

@@ -117,8 +117,8 @@ class Opened:
 def open_map(browser):
     contexts = []
 
-    def opener(path: Path) -> Opened:
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
+    def opener(path: Path, size: tuple[int, int] = (1400, 900)) -> Opened:
+        context = browser.new_context(viewport={"width": size[0], "height": size[1]})
         contexts.append(context)
         opened = Opened(context.new_page(), path)
 
@@ -137,7 +137,7 @@ def open_map(browser):
         page.on("pageerror", lambda e: opened.errors.append(str(e)))
         page.on("dialog", lambda d: (opened.dialogs.append(d.message), d.dismiss()))
         page.goto(path.as_uri())
-        page.wait_for_selector(".leaflet-control-layers-overlays label")
+        page.wait_for_selector(".leaflet-control-layers-overlays label", state="attached")
         return opened
 
     yield opener
@@ -299,6 +299,22 @@ def test_imprecise_incident_shows_its_district_outline(open_map, maps):
     opened.shot("april-outline")
     page.mouse.move(5, 450)
     assert outline.count() == 0
+    opened.assert_clean()
+
+
+def test_small_screens_start_with_legend_and_layers_folded(open_map, maps):
+    opened = open_map(maps["range"], size=(600, 500))
+    page = opened.page
+    layers = page.locator(".leaflet-control-layers-overlays")
+    assert not layers.is_visible() and not page.locator("#geo-scale-1").is_visible()
+    assert page.locator("details.geo-legend summary").is_visible()
+    page.locator(".leaflet-control-layers-toggle").click()
+    assert layers.is_visible()
+    opened.shot("range-small-screen")
+    page.mouse.click(300, 300)
+    assert not layers.is_visible()
+    page.locator("details.geo-legend summary").click()
+    assert page.locator("#geo-scale-1").is_visible()
     opened.assert_clean()
 
 

@@ -156,7 +156,7 @@ def test_points_cluster_when_a_month_is_crowded(boundaries_dir):
     assert "L.markerClusterGroup(" not in sparse and not asset_in(CLUSTER_JS, sparse)
     assert "L.markerClusterGroup(" not in map_html(render_map(many_points(CLUSTER_AT + 1), cluster=False))
     assert "L.markerClusterGroup(" in map_html(render_map(many_points(3), cluster=True))
-    assert "numbered disc: incidents of that actor grouped" in crowded
+    assert "numbered disc: that actor's incidents grouped at this zoom" in crowded
 
 
 def test_incidents_outside_the_months_are_left_out_and_said(sample):
