@@ -74,6 +74,7 @@ def maps(tmp_path_factory, boundaries_dir) -> dict[str, Path]:
         "cluster": render(folder / "cluster.html", "--month", "2023-03", "--cluster"),
         "tiles": render(folder / "tiles.html", "--month", "2023-03", "--tiles", "openstreetmap"),
         "hostile": render(folder / "hostile.html", "--month", "2023-03", "-i", str(hostile), "--title", "<b>t</b>"),
+        "cdn": render(folder / "cdn.html", "--from", "2023-03", "--to", "2023-04", "--cluster", "--cdn"),
         "hostile_range": render(folder / "hostile_range.html", "--from", "2023-03", "--to", "2023-04",
                                 "-i", str(hostile), "--cluster"),
     }
@@ -300,6 +301,38 @@ def test_imprecise_incident_shows_its_district_outline(open_map, maps):
     page.mouse.move(5, 450)
     assert outline.count() == 0
     opened.assert_clean()
+
+
+def test_cdn_map_draws_from_its_links(browser, maps):
+    """With --cdn the page asks the CDNs for Leaflet and its plugins, in an order that works."""
+    from offlinefolium.elements import _res as assets
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    served, errors = [], []
+
+    def cdn(route):  # stand in for the CDNs with the texts folium-offline ships
+        url = route.request.url
+        if url in assets:
+            served.append(url)
+            kind = "text/css" if url.endswith(".css") else "application/javascript"
+            route.fulfill(status=200, content_type=kind, body=assets[url])
+        elif url.startswith("file:"):
+            route.continue_()
+        else:
+            errors.append(f"unexpected request {url}")
+            route.abort()
+
+    context.route("**/*", cdn)
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(maps["cdn"].as_uri())
+    page.wait_for_selector(".leaflet-control-layers-overlays label")
+    assert errors == []
+    # Leaflet (JS, CSS), markercluster (JS, 2 CSS), TimeDimension (JS, CSS) and iso8601, once each.
+    assert len(served) == len(set(served)) == 8
+    assert page.locator(".timecontrol-date").inner_text() == "March 2023"
+    assert sorted(page.locator(".geo-cluster").all_inner_texts()) == ["3", "3"]
+    context.close()
 
 
 def test_small_screens_start_with_legend_and_layers_folded(open_map, maps):
