@@ -270,6 +270,11 @@ def _date_text(row: pd.Series) -> str:
     return date if tp == 1 else f"{date} ({TIME_PRECISION[tp]})"
 
 
+def _text(value: object) -> str:
+    """A cell as text: missing values (None, NaN, NA) are empty."""
+    return "" if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
 def _popup_row(row: pd.Series) -> str:
     actors = " vs ".join(a for a in (row["actor1"], row["actor2"]) if a)
     resolved = ", ".join(
@@ -280,9 +285,9 @@ def _popup_row(row: pd.Series) -> str:
     if pd.notna(gp) and int(gp) >= 2:
         unit = "district" if int(gp) == 2 else "province"
         precision += f"; drawn hollow at the {unit}'s centre, its outline shows when selected"
-    sources = "; ".join(_link(s) for s in str(row["source"] or "").split(";") if s.strip())
-    if row.get("source_url"):
-        sources += ("; " if sources else "") + _link(row["source_url"])
+    sources = "; ".join(_link(s) for s in _text(row.get("source")).split(";") if s.strip())
+    if _text(row.get("source_url")):
+        sources += ("; " if sources else "") + _link(_text(row["source_url"]))
     fields = [
         ("Date", _date_text(row)),
         ("Actors", actors),
@@ -294,7 +299,7 @@ def _popup_row(row: pd.Series) -> str:
     ]
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in fields)
     cells += f"<tr><th>Sources</th><td>{sources}</td></tr>"
-    if row.get("notes"):
+    if _text(row.get("notes")):
         cells += f"<tr><th>Notes</th><td>{escape(row['notes'])}</td></tr>"
     return f'<table class="geo-popup"><caption>{escape(row["incident_id"])}</caption>{cells}</table>'
 
