@@ -6,6 +6,7 @@ Data goes to stdout, diagnostics to stderr; the exit code is 0 only on success.
 from __future__ import annotations
 
 import sys
+import tempfile
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -21,7 +22,7 @@ from geo.actors import canonical_actor
 from geo.aggregate import KEYS, aggregate, parse_keys
 from geo.geocode import geocode
 from geo.incidents import filter_month, parse_month, read_incidents, to_schema
-from geo.maps import METRICS, TILES, render_map, save_map
+from geo.maps import CLUSTER_AT, LEVEL_CHOICES, METRICS, map_html, render_map, save_map, save_png, tile_provider
 
 app = typer.Typer(
     name="geo",
@@ -149,58 +150,139 @@ def aggregate_cmd(
         sys.stdout.write(format_table(table, fmt))
 
 
+def _check_range(month: str | None, first: str | None, last: str | None) -> tuple[str, str] | None:
+    """The months asked for, as (first, last); None when only a range's open end is given."""
+    checked = {}
+    for hint, value in (("--month", month), ("--from", first), ("--to", last)):
+        try:
+            checked[hint] = parse_month(value) if value is not None else None
+        except GeoError as exc:
+            raise typer.BadParameter(str(exc), param_hint=hint) from None
+    if month is not None and (first or last):
+        raise typer.BadParameter("give either --month or --from/--to, not both", param_hint="--month")
+    if month is None and first is None and last is None:
+        raise typer.BadParameter("give the month to map (--month YYYY-MM) or a range (--from YYYY-MM --to YYYY-MM)",
+                                 param_hint="--month")
+    if month is not None:
+        return checked["--month"], checked["--month"]
+    if first and last and first > last:
+        raise typer.BadParameter(f"--from {first} is after --to {last}", param_hint="--from")
+    return checked["--from"], checked["--to"]
+
+
 @app.command()
 def render(
-    month: Annotated[str, typer.Option("--month", "-m", help="The month to map, as YYYY-MM.")],
+    month: Annotated[Optional[str], typer.Option("--month", "-m", help="The month to map, as YYYY-MM.")] = None,
+    first: Annotated[
+        Optional[str],
+        typer.Option("--from", help="First month of a range (YYYY-MM); the map gets a month-by-month time control."),
+    ] = None,
+    last: Annotated[
+        Optional[str],
+        typer.Option("--to", help="Last month of a range (YYYY-MM). Default with --from: the last month with incidents."),
+    ] = None,
     paths: IncidentsOpt = None,
     out: Annotated[
         Optional[Path],
-        typer.Option("--out", "-o", help="Where to write the HTML; '-' for stdout. Default: maps/YYYY-MM.html."),
+        typer.Option("--out", "-o", help="Where to write the HTML; '-' for stdout. Default: maps/YYYY-MM.html "
+                                         "(maps/FROM_TO.html for a range)."),
     ] = None,
     actor: Annotated[
         Optional[list[str]],
         typer.Option("--actor", "-a", help="Only incidents involving this actor (any known spelling); repeatable."),
     ] = None,
-    title: Annotated[Optional[str], typer.Option(help="Map title. Default: 'Conflict incidents in Afghanistan, <month>'.")] = None,
+    title: Annotated[Optional[str], typer.Option(help="Map title. Default: 'Conflict incidents in Afghanistan, <months>'.")] = None,
     metric: Annotated[str, typer.Option(help="What the choropleths shade: incidents or fatalities.")] = "incidents",
+    level: Annotated[
+        str, typer.Option(help="Choropleths to draw: adm1 (provinces), adm2 (districts) or all (both, districts off until ticked).")
+    ] = "all",
     tiles: Annotated[
-        str, typer.Option(help="Optional base tiles layer (off until ticked; needs the network): openstreetmap or none.")
+        str,
+        typer.Option(help="Optional base tiles layer (off until ticked; needs the network): none, openstreetmap, "
+                          "or an xyzservices provider name such as OpenTopoMap."),
     ] = "none",
+    cluster: Annotated[
+        Optional[bool],
+        typer.Option("--cluster/--no-cluster", help=f"Cluster each actor's markers. Default: only when an actor has "
+                                                    f"over {CLUSTER_AT} markers in one month."),
+    ] = None,
+    cdn: Annotated[
+        bool, typer.Option("--cdn", help="Link Leaflet and plugins from their CDNs: a smaller file that only draws online.")
+    ] = False,
+    png: Annotated[
+        Optional[Path],
+        typer.Option("--png", help="Also save a PNG picture of the map here (needs headless Chromium).", dir_okay=False),
+    ] = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
 ) -> None:
-    """Write a self-contained HTML map of one month's incidents (draws with no network).
+    """Write a self-contained HTML map of one month, or of a range of months with a time control.
 
-    Layers: a province and a district choropleth, and one point layer per actor. The last
-    line printed is the path written.
+    Layers, each toggleable: a province and a district choropleth (--level), and one point
+    layer per actor. The file draws with no network unless --cdn is given. The last line
+    printed is the path written (the PNG's last, when --png is given).
     """
-    month = _check_month(month)
+    months = _check_range(month, first, last)
     if metric not in METRICS:
         raise typer.BadParameter(f"use one of {', '.join(METRICS)}", param_hint="--metric")
-    tiles_key = tiles.lower()
-    if tiles_key not in (*TILES, "none"):
-        raise typer.BadParameter(f"use one of {', '.join([*TILES, 'none'])}", param_hint="--tiles")
+    if level not in LEVEL_CHOICES:
+        raise typer.BadParameter(f"use one of {', '.join(LEVEL_CHOICES)}", param_hint="--level")
+    tiles_key = tiles.strip()
+    if tiles_key.lower() != "none":
+        try:
+            tile_provider(tiles_key)
+        except GeoError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--tiles") from None
     with _user_errors():
-        frame = to_schema(_load(paths, month, strict=strict, rejects=rejects))
-        if actor:
+        single = months[0] is not None and months[0] == months[1]
+        frame = to_schema(_load(paths, months[0] if single else None, strict=strict, rejects=rejects))
+        dated = frame["event_date"].str[:7]
+        lo = months[0] or (dated.min() if len(frame) else months[1])
+        hi = months[1] or (dated.max() if len(frame) else months[0])
+        if lo > hi:
+            raise GeoError(f"No incidents fall in the range asked for (the data ends {hi}, before {lo}).")
+        steps = [str(p) for p in pd.period_range(lo, hi, freq="M")]
+        frame = frame[dated.isin(steps)].reset_index(drop=True)
+        span = lo if lo == hi else f"{lo} to {hi}"
+        if frame.empty:
+            _err(f"warning: no incidents in {span}; the map shows empty choropleths")
+        elif actor:
             wanted = {canonical_actor(a) for a in actor}
             frame = frame[frame["actor1"].isin(wanted) | frame["actor2"].isin(wanted)].reset_index(drop=True)
             if frame.empty:
-                _err(f"warning: no incidents in {month} involve {', '.join(sorted(wanted))}")
-        label = pd.Period(month, freq="M").strftime("%B %Y")
+                _err(f"warning: no incidents in {span} involve {', '.join(sorted(wanted))}")
+        label = _period_label(steps)
         fmap = render_map(
             frame,
             title=title or f"Conflict incidents in Afghanistan, {label}",
             metric=metric,
-            tiles=None if tiles_key == "none" else tiles_key,
+            tiles=None if tiles_key.lower() == "none" else tiles_key,
+            level=level,
+            months=steps,
+            cluster=cluster,
+            cdn=cdn,
         )
+        name = steps[0] if len(steps) == 1 else f"{steps[0]}_{steps[-1]}"
         if out is not None and str(out) == "-":
-            from geo.maps import map_html
-
             sys.stdout.write(map_html(fmap))
+            if png is not None:
+                with tempfile.TemporaryDirectory() as tmp:
+                    typer.echo(str(save_png(save_map(fmap, Path(tmp) / f"{name}.html"), png)), err=True)
             return
-        path = save_map(fmap, out or Path("maps") / f"{month}.html")
+        path = save_map(fmap, out or Path("maps") / f"{name}.html")
         typer.echo(str(path))
+        if png is not None:
+            typer.echo(str(save_png(path, png)))
+
+
+def _period_label(months: list[str]) -> str:
+    """'March 2023', 'March–April 2023' or 'December 2022 – April 2023'."""
+    first, last = pd.Period(months[0], freq="M"), pd.Period(months[-1], freq="M")
+    if first == last:
+        return first.strftime("%B %Y")
+    if first.year == last.year:
+        return f"{first.strftime('%B')}–{last.strftime('%B %Y')}"
+    return f"{first.strftime('%B %Y')} – {last.strftime('%B %Y')}"
 
 
 def _per_article(values: list[str] | None, count: int, option: str) -> list[str | None]:

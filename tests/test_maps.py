@@ -51,19 +51,33 @@ def test_map_has_both_choropleths_and_a_layer_per_actor(march_html):
         assert f'\\u003c/span\\u003e {actor}" : feature_group_' in march_html
     assert "L.control.layers" in march_html
     # Province tooltips carry the unit name and P-code; Balkh had 3 incidents in March.
-    assert '"incidents": 3, "unit": "Balkh (AF21)"' in march_html
+    assert '"c":"AF21","u":"Balkh (AF21)","n":[3]' in march_html
     assert "fitBounds" in march_html
 
 
-def test_every_input_text_is_escaped(boundaries_dir):
-    html = map_html(render_map(pd.DataFrame([HOSTILE]), title="<b>t</b>"))
-    for raw in ("<script>alert", "<img src=x", "</script><script>", "${alert", "<b>t</b>", 'href="javascript:'):
-        assert raw not in html
+def embedded(html: str) -> str:
+    """The page with its JSON string escapes undone: the HTML that popups and tooltips will get."""
+    return html.replace('\\"', '"').replace("\\u003c", "<").replace("\\u003e", ">")
+
+
+@pytest.mark.parametrize("variant", [
+    {},
+    # The time control (a month per step, the same rows in both months) and clustered points.
+    {"months": ["2023-03", "2023-04"], "cluster": True},
+])
+def test_every_input_text_is_escaped(boundaries_dir, variant):
+    rows = [HOSTILE] if not variant else [HOSTILE, {**HOSTILE, "event_date": "2023-04-02"}]
+    html = map_html(render_map(pd.DataFrame(rows), title="<b>t</b>", **variant))
+    if variant:
+        assert "geoMap.time(" in html and "L.markerClusterGroup(" in html
+    for text in (html, embedded(html)):  # as sent, and as the popup HTML the script builds
+        for raw in ("<script>alert", "<img src=x", "</script><script>", "${alert", "<b>t</b>", 'href="javascript:'):
+            assert raw not in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "&#96;&#36;{alert(3)}&#96;" in html
     # http(s) URLs become links (escaped), anything else stays text.
-    assert 'href="https://example.org/a?b=1&amp;c=&lt;2&gt;"' in html
-    assert "javascript:alert(2)" in html and 'href="javascript' not in html
+    assert 'href="https://example.org/a?b=1&amp;c=&lt;2&gt;"' in embedded(html)
+    assert "javascript:alert(2)" in html and 'href="javascript' not in embedded(html)
 
 
 def test_classes_put_zero_alone_and_label_bounds():
