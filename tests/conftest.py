@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,3 +34,10 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+# Parsed and simplified boundaries are cached on disk: tests use a fresh folder per session,
+# never the user's cache.
+if not os.environ.get("GEO_CACHE"):
+    os.environ["GEO_CACHE"] = tempfile.mkdtemp(prefix="geo-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["GEO_CACHE"], True)
