@@ -37,6 +37,8 @@ BASE_URLS = {
     "geoboundaries": ("GEO_GEOBOUNDARIES_URL", "https://www.geoboundaries.org"),
     "gadm": ("GEO_GADM_URL", "https://geodata.ucdavis.edu/gadm"),
 }
+#: Who answers for each publisher (OCHA publishes COD-AB on HDX).
+HOSTS = {"cod-ab": "HDX", "geoboundaries": "geoBoundaries", "gadm": "GADM"}
 TIMEOUT_ENV, RETRIES_ENV = "GEO_HTTP_TIMEOUT", "GEO_FETCH_RETRIES"
 #: Formats read through pyogrio, best first, as HDX names them or as file names end.
 _FORMATS = {"shp": 0, "zipped shapefile": 0, "geopackage": 1, "gpkg": 1, "geojson": 2, "geoparquet": 3}
@@ -76,7 +78,8 @@ def _timeout() -> float:
 
 
 def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    """A short, one-sentence account of a network error, to go in parentheses."""
+    text = " ".join(str(exc).split()).replace(". ", "; ")
     return text if len(text) < 160 else text[:157] + "…"
 
 
@@ -87,17 +90,17 @@ def _get_json(url: str, publisher: str, params: dict | None = None) -> object:
         return response.json()
     except requests.HTTPError as exc:
         raise GeoError(
-            f"{LABELS[publisher]} answered {exc.response.status_code} for {exc.response.url}; "
+            f"{HOSTS[publisher]} answered {exc.response.status_code} for {exc.response.url}; "
             "check the country code, or try again later."
         ) from None
     except requests.RequestException as exc:
         env = BASE_URLS[publisher][0]
         raise GeoError(
-            f"Could not reach {LABELS[publisher]} at {url} ({_reason(exc)}); check the network "
+            f"Could not reach {HOSTS[publisher]} at {url} ({_reason(exc)}); check the network "
             f"(or ${env}), or set GEO_BOUNDARIES to a folder that holds boundary files."
         ) from None
     except ValueError:
-        raise GeoError(f"{LABELS[publisher]} did not answer JSON at {url}; try again later.") from None
+        raise GeoError(f"{HOSTS[publisher]} did not answer JSON at {url}; try again later.") from None
 
 
 @lru_cache(maxsize=1)
@@ -262,7 +265,7 @@ def download(resources: list[Resource], folder: Path, progress: bool = True) -> 
             ) from None
         except requests.HTTPError as exc:
             raise GeoError(
-                f"{LABELS[res.publisher]} answered {exc.response.status_code} for {res.url}, so nothing was saved; "
+                f"{HOSTS[res.publisher]} answered {exc.response.status_code} for {res.url}, so nothing was saved; "
                 "try again later."
             ) from None
         except requests.RequestException as exc:
