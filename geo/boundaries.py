@@ -60,15 +60,15 @@ DEFAULT_SET = ("cod-ab", "AFG", (0, 1, 2))
 #: Simplification tolerance for map outlines, in degrees: about one screen pixel at zoom 8
 #: (360° / 256 px / 2⁸ ≈ 0.0055°), where districts are read; see :func:`tolerance_for_zoom`.
 WEB_TOLERANCE = 0.005
-#: Web coordinates are snapped to this grid (1e-5° ≈ 1 m): short numbers in the HTML.
-WEB_GRID = 1e-5
+#: Web coordinates are rounded to this many decimals (1e-5° ≈ 1 m): short numbers in the HTML.
+WEB_DECIMALS = 5
 #: Equal-area CRS for areas and area shares (WGS 84 / NSIDC EASE-Grid 2.0 Global).
 EQUAL_AREA = 6933
 #: A unit lies in a parent when at least this share of its area is inside it.
 MIN_SHARE = 0.99
 #: Bump when the parsed model changes, so that old cache entries are ignored.
 _PARSE_VERSION = "1"
-_WEB_VERSION = "1"
+_WEB_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -559,6 +559,17 @@ def load_admin(level: int, folder: Path | None = None) -> gpd.GeoDataFrame:
     return _units(_find(level, folder), folder).copy()
 
 
+def forget_loaded() -> None:
+    """Drop the boundaries parsed or simplified in this process (the disk cache stays).
+
+    For benchmarks and tests that measure a cold start in one process.
+    """
+    _MEMO.clear()
+    _WEB_MEMO.clear()
+    _layers.cache_clear()
+    _digest.cache_clear()
+
+
 # --- web geometry --------------------------------------------------------------------------
 
 
@@ -584,7 +595,7 @@ def _geometry_key(geoms: np.ndarray, *params: object) -> str:
 
 
 def web_geometry(
-    units: gpd.GeoDataFrame, tolerance: float = WEB_TOLERANCE, grid_size: float = WEB_GRID
+    units: gpd.GeoDataFrame, tolerance: float = WEB_TOLERANCE, decimals: int | None = WEB_DECIMALS
 ) -> gpd.GeoDataFrame:
     """Simplify ``units`` as a coverage, so neighbours keep their shared edges (no gaps, no slivers).
 
@@ -597,11 +608,14 @@ def web_geometry(
         Admin units of one level, edge-matched as COD-AB files are.
     tolerance
         Douglas-Peucker-like tolerance in degrees (see :func:`tolerance_for_zoom`).
-    grid_size
-        Coordinates are then snapped to this grid (degrees); 0 keeps them as they are.
+    decimals
+        Coordinates are then rounded to this many decimals (``None`` keeps them). Rounding,
+        unlike snapping to a grid with ``set_precision``, maps a shared vertex to the same
+        point in both neighbours and changes no topology, so it opens no gaps; if it ever made
+        a geometry invalid, the unrounded coverage is kept.
     """
     geoms = np.asarray(units.geometry.values)
-    key = _geometry_key(geoms, tolerance, grid_size)
+    key = _geometry_key(geoms, tolerance, decimals)
     simplified = _memo_get(_WEB_MEMO, key)
     if simplified is None:
         path = cache_dir() / "web" / f"{key}.parquet"
@@ -609,8 +623,10 @@ def web_geometry(
             simplified = np.asarray(gpd.read_parquet(path).geometry.values)
         except (OSError, ValueError):
             simplified = shapely.coverage_simplify(geoms, tolerance)
-            if grid_size:
-                simplified = shapely.set_precision(simplified, grid_size)
+            if decimals is not None:
+                rounded = shapely.transform(simplified, lambda xy: np.round(xy, decimals))
+                if shapely.is_valid(rounded[~shapely.is_missing(rounded)]).all():
+                    simplified = rounded
             try:
                 with atomic_path(path) as tmp:
                     gpd.GeoDataFrame(geometry=simplified, crs=units.crs).to_parquet(tmp)
@@ -885,6 +901,6 @@ def registry_entries() -> list[dict]:
 __all__ = [
     "BoundaryFile", "CACHE_ENV", "ENV_VAR", "OFFLINE_ENV", "WEB_TOLERANCE", "add_boundaries", "area_shares",
     "boundaries_dir", "cache_dir", "check_hierarchy", "coverage_report", "fetch_boundaries",
-    "find_boundary_file", "installed", "load_admin", "load_web_admin", "registry_entries",
+    "find_boundary_file", "forget_loaded", "installed", "load_admin", "load_web_admin", "registry_entries",
     "tolerance_for_zoom", "unit_info", "web_geometry",
 ]
