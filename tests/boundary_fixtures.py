@@ -7,13 +7,13 @@ are the COD-AB P-codes, so the pipeline's expectations (AF2101 is Mazar-e-Sharif
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-COD_AB = Path(os.environ["GEO_BOUNDARIES"]) / "cod-ab-afg-2018"
+#: The real files, beside the checkout (as tests/conftest.py finds them), whatever $GEO_BOUNDARIES says.
+COD_AB = Path(__file__).resolve().parents[2] / "shared" / "boundaries" / "cod-ab-afg-2018"
 
 
 def cod_ab(level: int) -> gpd.GeoDataFrame:
@@ -86,3 +86,15 @@ def write_gadm_json(folder: Path, levels=(1, 2)) -> list[Path]:
         as_gadm(level).to_file(path, driver="GeoJSON", engine="pyogrio")
         paths.append(path)
     return paths
+
+
+if __name__ == "__main__":
+    # Build both publishers' folders, to run the pipeline's own tests on them, for example:
+    #   python tests/boundary_fixtures.py /tmp/publishers
+    #   GEO_BOUNDARIES=/tmp/publishers/gadm pytest tests/test_cli.py tests/test_gazetteer.py …
+    import sys
+
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "publishers")
+    write_geoboundaries(root / "geoboundaries")
+    write_gadm_gpkg(root / "gadm")
+    print(f"{root / 'geoboundaries'}\n{root / 'gadm'}")

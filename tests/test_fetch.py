@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import socket
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from geo.boundaries import registry_entries
 from geo.cli import app
 
 runner = CliRunner()
-COD_AB = Path(os.environ["GEO_BOUNDARIES"]) / "cod-ab-afg-2018"
+COD_AB = fx.COD_AB
 NAMES = {n: f"afg_admbnda_adm{n}_agcho_20180522.zip" for n in (0, 1, 2)}
 PINNED = {  # as the shared folder's README lists them
     0: "bc28171a27d940fd402695e7a492a2c8e0468c67b572382f02552c389d787022",
