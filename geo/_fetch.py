@@ -77,9 +77,9 @@ def _timeout() -> float:
     return float(os.environ.get(TIMEOUT_ENV, "") or 60)
 
 
-def _reason(exc: BaseException) -> str:
-    """A short, one-sentence account of a network error, to go in parentheses."""
-    text = " ".join(str(exc).split()).replace(". ", "; ")
+def brief(exc: BaseException) -> str:
+    """A short, one-sentence account of an error, to go in parentheses."""
+    text = " ".join(str(exc).split()).replace(". ", "; ").rstrip(".")
     return text if len(text) < 160 else text[:157] + "…"
 
 
@@ -96,7 +96,7 @@ def _get_json(url: str, publisher: str, params: dict | None = None) -> object:
     except requests.RequestException as exc:
         env = BASE_URLS[publisher][0]
         raise GeoError(
-            f"Could not reach {HOSTS[publisher]} at {url} ({_reason(exc)}); check the network "
+            f"Could not reach {HOSTS[publisher]} at {url} ({brief(exc)}); check the network "
             f"(or ${env}), or set GEO_BOUNDARIES to a folder that holds boundary files."
         ) from None
     except ValueError:
@@ -270,7 +270,7 @@ def download(resources: list[Resource], folder: Path, progress: bool = True) -> 
             ) from None
         except requests.RequestException as exc:
             raise GeoError(
-                f"The download of {res.filename} from {res.url} was interrupted ({_reason(exc)}), so nothing "
+                f"The download of {res.filename} from {res.url} was interrupted ({brief(exc)}), so nothing "
                 "was saved; run the command again to restart it."
             ) from None
     return paths

@@ -42,7 +42,7 @@ import shapely
 
 from geo import _fetch
 from geo._errors import GeoError
-from geo._fetch import level_in_name
+from geo._fetch import brief, level_in_name
 from geo._io import atomic_path, atomic_write_text
 from geo._schemas import DEFAULT_LICENCE, LABELS, PUBLISHERS, detect, level_of, licence_in_metadata, normalise
 
@@ -321,7 +321,7 @@ def _read_raw(unit_file: BoundaryFile) -> gpd.GeoDataFrame:
     try:
         raw = _read_any(unit_file.path, unit_file.layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
-        raise GeoError(f"Could not read the boundary file {unit_file.label}: {' '.join(str(exc).split())}") from None
+        raise GeoError(f"Could not read the boundary file {unit_file.label} ({brief(exc)}).") from None
     if raw.empty:
         raise GeoError(f"The boundary file {unit_file.label} has no features.")
     return raw
@@ -388,8 +388,11 @@ def check_hierarchy(units: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, min_shar
     out["parent_by_geometry"] = geo_parent.reindex(out.index).fillna("")
     out["share"] = best["share"].reindex(out.index).fillna(0.0).round(4)
     known = out["parent_code"].isin(set(parents["code"]))
+    # Overlapping parents can each hold (nearly) all of a unit: that is not "exactly one" either.
+    holders = shares[shares["share"] >= min_share].groupby("unit").size().reindex(out.index, fill_value=0)
     problem = pd.Series("", index=out.index)
     problem = problem.mask(out["parent_code"] != out["parent_by_geometry"], "parent by code and by geometry differ")
+    problem = problem.mask(holders > 1, "within several parents")
     problem = problem.mask(out["share"] < min_share, "not within one parent")
     problem = problem.mask(out["share"] == 0, "outside every parent")
     problem = problem.mask(~known, "unknown parent code")
@@ -437,6 +440,7 @@ def _parse(unit_file: BoundaryFile, folder: Path | None) -> gpd.GeoDataFrame:
             )
         best = area_shares(units, parents).sort_values("share", ascending=False, kind="stable").drop_duplicates("unit")
         units.loc[best["unit"].to_numpy(), "parent_code"] = parents["code"].to_numpy()[best["parent"].to_numpy()]
+    mismatches = None
     if parents is not None:
         names = dict(zip(parents["code"], parents["name"]))
         units["parent_name"] = units["parent_code"].map(names).fillna(units["parent_name"]).astype("string")
@@ -467,9 +471,9 @@ def _parse(unit_file: BoundaryFile, folder: Path | None) -> gpd.GeoDataFrame:
         "source_crs": source_crs,
         "repaired": repaired,
         "duplicate_codes": int(out["code"].duplicated().sum()),
-        "hierarchy_checked": parents is not None,
-        "hierarchy_mismatches": int(len(mismatches)) if parents is not None else 0,
-        "parent_source": str(parent_file.label) if parents is not None else "",
+        "hierarchy_checked": mismatches is not None,
+        "hierarchy_mismatches": 0 if mismatches is None else len(mismatches),
+        "parent_source": "" if mismatches is None else parent_file.label,
     })
     return out
 
@@ -779,7 +783,7 @@ def _describe_layers(path: Path) -> list[tuple[str | None, int, str]]:
         try:
             sample = _read_any(path, layer, max_features=1)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
-            raise GeoError(f"Could not read {label}: {' '.join(str(exc).split())}") from None
+            raise GeoError(f"Could not read {label} ({brief(exc)}).") from None
         level = level_of(list(sample.columns), sample)
         if level is None:
             level = level_in_name(layer or path.name)

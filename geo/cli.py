@@ -327,7 +327,8 @@ def boundaries_check(fmt: _TableFormat = "text") -> None:
                 found = check_hierarchy(units, parents)
                 frames.append(found.assign(level=level))
                 _err(f"level {level}: {len(units)} units, {len(found)} mismatches against level {level - 1}, "
-                     f"{units.attrs.get('repaired', 0)} geometries repaired")
+                     f"{units.attrs.get('repaired', 0)} geometries repaired, "
+                     f"{units.attrs.get('duplicate_codes', 0)} duplicate codes")
             parents = units
         table = pd.concat(frames, ignore_index=True)
         if len(table):

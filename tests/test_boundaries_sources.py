@@ -266,3 +266,25 @@ def test_offline_first_use_says_what_to_run(user_setup):
     assert line.startswith("error: No admin level")
     assert "geo boundaries fetch --source cod-ab --country AFG" in line and "GEO_BOUNDARIES" in line
     assert line.count(". ") == 0
+
+
+def test_check_hierarchy_names_every_kind_of_mismatch():
+    parents = gpd.GeoDataFrame({"code": ["P1", "P2", "P3"], "name": ["One", "Two", "Three"]},
+                               geometry=[box(0, 0, 2, 2), box(2, 0, 4, 2), box(0, 0, 2, 2)], crs=4326)
+    units = gpd.GeoDataFrame(
+        {"code": ["ok", "split", "twice", "wrong", "stray", "orphan"], "name": list("abcdef"),
+         "parent_code": ["P2", "P1", "P1", "P1", "P2", "P9"]},
+        geometry=[box(2.5, 0.5, 3, 1), box(1.5, 0, 2.5, 1), box(0.5, 0.5, 1, 1), box(3, 1, 3.5, 1.5),
+                  box(10, 10, 11, 11), box(2.1, 0.1, 2.2, 0.2)],
+        crs=4326,
+    )
+    found = check_hierarchy(units, parents).set_index("code")
+    assert found["problem"].to_dict() == {
+        "split": "not within one parent",  # half in P1, half in P2
+        "twice": "within several parents",  # P1 and P3 overlap
+        "wrong": "parent by code and by geometry differ",
+        "stray": "outside every parent",
+        "orphan": "unknown parent code",
+    }
+    assert found.loc["split", "share"] == pytest.approx(0.5, abs=0.01)
+    assert found.loc["wrong", ["parent_code", "parent_by_geometry"]].tolist() == ["P1", "P2"]
