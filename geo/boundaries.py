@@ -854,7 +854,8 @@ def fetch_boundaries(
     country
         ISO 3166 alpha-3 code, e.g. ``AFG``.
     levels
-        Admin levels to fetch.
+        Admin levels to fetch (for geoBoundaries, districts bring their provinces: geoBoundaries
+        district files name no parent, so parents come by geometry).
     progress
         Show a progress bar (on stderr) per file.
 
@@ -870,6 +871,8 @@ def fetch_boundaries(
     bad = [lv for lv in levels if lv not in LEVELS]
     if bad:
         raise GeoError(f"Admin levels are 0, 1 and 2, not {', '.join(map(str, bad))}.")
+    if source == "geoboundaries":  # its districts name no parent: the provinces are needed to place them
+        levels = tuple(sorted(set(levels) | {lv - 1 for lv in levels if lv >= 2}))
     resources = _fetch.resolve(source, country, tuple(levels))
     recorded = {e["url"]: e["sha256"] for e in _registry() if e.get("url") and e.get("sha256")}
     for i, res in enumerate(resources):
@@ -894,7 +897,13 @@ def fetch_boundaries(
             })
     if not entries:
         raise GeoError(f"The files {LABELS[source]} gave for {country.upper()} hold none of the admin levels asked for.")
-    return _register_and_check(entries)
+    registered = _register_and_check(entries)
+    published = {str(p.resolve()): r.extra.get("features") for r, p in zip(resources, paths)}
+    for f in registered:  # geoBoundaries states how many units a file holds: say when it does not
+        expected, got = published.get(str(f.path)), len(_units(f, None))
+        if expected is not None and expected != got:
+            print(f"warning: {LABELS[source]} says {f.path.name} holds {expected} units; it holds {got}", file=sys.stderr)
+    return registered
 
 
 def registry_entries() -> list[dict]:

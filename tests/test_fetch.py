@@ -211,14 +211,14 @@ def geoboundaries_files(tmp_path_factory):
     return {lv: p.read_bytes() for lv, p in zip((1, 2), fx.write_geoboundaries(folder))}
 
 
-def serve_geoboundaries(server, files: dict) -> None:
+def serve_geoboundaries(server, files: dict, counts: dict | None = None) -> None:
     for level, data in files.items():
         download = f"/wmgeolab/geoBoundaries/raw/9469f09/releaseData/gbOpen/AFG/ADM{level}/geoBoundaries-AFG-ADM{level}.geojson"
         server.expect_request(f"/api/current/gbOpen/AFG/ADM{level}/").respond_with_json({
             "boundaryID": f"AFG-ADM{level}-1", "boundaryName": "Afghanistan", "boundaryISO": "AFG",
             "boundaryYearRepresented": "2018", "boundaryType": f"ADM{level}", "boundaryCanonical": "",
             "boundarySource": "OCHA ROAP, AGCHO", "boundaryLicense": "Open Data Commons Open Database License 1.0",
-            "licenseDetail": "nan", "admUnitCount": "34" if level == 1 else "399",
+            "licenseDetail": "nan", "admUnitCount": str((counts or {1: 34, 2: 399})[level]),
             "gjDownloadURL": server.url_for(download),
         })
         server.expect_request(download).respond_with_data(data, content_type="application/geo+json")
@@ -226,12 +226,17 @@ def serve_geoboundaries(server, files: dict) -> None:
 
 def test_fetch_geoboundaries_through_its_api(user, httpserver, geoboundaries_files):
     serve_geoboundaries(httpserver, geoboundaries_files)
-    result = run("boundaries", "fetch", "--source", "geoboundaries", "-l", "1", "-l", "2", "--no-progress")
+    result = run("boundaries", "fetch", "--source", "geoboundaries", "--level", "2", "--no-progress")
     assert result.exit_code == 0, result.output
+    # Districts name no parent there: the provinces come along, to place them by geometry.
+    assert [r.path for r, _ in httpserver.log if "/api/" in r.path] == [
+        "/api/current/gbOpen/AFG/ADM1/", "/api/current/gbOpen/AFG/ADM2/",
+    ]
     assert result.stdout.splitlines()[1].startswith(
         "level 2: 399 units (geoboundaries, valid from 2018; licence: Open Data Commons Open Database License 1.0)"
     )
     assert {e["verified"] for e in registry_entries()} == {"no checksum published: sha256 recorded"}
+    assert "warning" not in result.stderr  # as many units as the API says
     districts = load_admin(2).set_index("code")
     assert districts.loc["AF2101", ["admin1_pcode", "admin1"]].tolist() == ["AF21", "Balkh"]  # parent by geometry
     # No checksum is published, so the first one is recorded and enforced on later fetches.
@@ -282,3 +287,10 @@ def test_first_use_offline_says_in_one_sentence_what_to_run_or_set(user, monkeyp
     assert "run 'geo boundaries fetch --source cod-ab --country AFG' once online, or set GEO_BOUNDARIES" in line
     assert line.count(". ") == 0
     assert downloads(user) == [] and not (user / "maps").exists()
+
+
+def test_a_unit_count_other_than_the_api_states_is_reported(user, httpserver, geoboundaries_files):
+    serve_geoboundaries(httpserver, geoboundaries_files, counts={1: 34, 2: 398})
+    result = run("boundaries", "fetch", "--source", "geoboundaries", "--level", "2", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "warning: geoBoundaries says geoBoundaries-AFG-ADM2.geojson holds 398 units; it holds 399" in result.stderr
