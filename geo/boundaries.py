@@ -683,6 +683,27 @@ def coverage_report(units: gpd.GeoDataFrame) -> dict:
 # --- what is installed, one unit, registering and fetching ---------------------------------
 
 
+_LAYER_COLUMNS = ["level", "in_use", "publisher", "features", "licence", "valid_from", "repaired", "hierarchy",
+                  "origin", "path", "layer", "error"]
+
+
+def describe(unit_file: BoundaryFile, folder: Path | None = None) -> dict:
+    """One boundary layer as :func:`installed` lists it (``in_use`` left false)."""
+    row = {"level": unit_file.level, "in_use": False, "publisher": "", "features": 0, "licence": "",
+           "valid_from": "", "repaired": 0, "hierarchy": "", "origin": unit_file.origin,
+           "path": str(unit_file.path), "layer": unit_file.layer or "", "error": ""}
+    try:
+        units = _units(unit_file, folder)
+    except GeoError as exc:
+        return row | {"error": str(exc)}
+    checked = units.attrs["hierarchy_checked"]
+    return row | {
+        "publisher": units.attrs["publisher"], "features": len(units), "licence": units["licence"].iloc[0],
+        "valid_from": units["valid_from"].iloc[0], "repaired": units.attrs["repaired"],
+        "hierarchy": f"{units.attrs['hierarchy_mismatches']} mismatches" if checked else "",
+    }
+
+
 def installed(folder: Path | None = None) -> pd.DataFrame:
     """Every boundary layer visible, in the order they are picked.
 
@@ -698,23 +719,9 @@ def installed(folder: Path | None = None) -> pd.DataFrame:
     seen: set[int] = set()
     rows = []
     for f in files:
-        row = {"level": f.level, "in_use": f.level not in seen, "publisher": "", "features": 0, "licence": "",
-               "valid_from": "", "repaired": 0, "hierarchy": "", "origin": f.origin, "path": str(f.path),
-               "layer": f.layer or "", "error": ""}
+        rows.append(describe(f, folder) | {"in_use": f.level not in seen})
         seen.add(f.level)
-        try:
-            units = _units(f, folder)
-        except GeoError as exc:
-            row["error"] = str(exc)
-        else:
-            row.update(
-                publisher=units.attrs["publisher"], features=len(units), licence=units["licence"].iloc[0],
-                valid_from=units["valid_from"].iloc[0], repaired=units.attrs["repaired"],
-                hierarchy=(f"{units.attrs['hierarchy_mismatches']} mismatches" if units.attrs["hierarchy_checked"] else ""),
-            )
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["level", "in_use", "publisher", "features", "licence", "valid_from",
-                                       "repaired", "hierarchy", "origin", "path", "layer", "error"])
+    return pd.DataFrame(rows, columns=_LAYER_COLUMNS)
 
 
 def unit_info(query: str, level: int | None = None, folder: Path | None = None) -> list[dict]:
@@ -752,9 +759,9 @@ def unit_info(query: str, level: int | None = None, folder: Path | None = None) 
         units = load_admin(lv, folder)
         hits = units.index[units["code"].str.casefold() == wanted]
         if not len(hits) and (hint is None or hint == lv) and key:
-            names = units[["name", "alt_names"]].assign(every=[[n, *a] for n, a in zip(units["name"], units["alt_names"])])
-            keys = names["every"].explode().map(normalise)
-            hits = units.index[np.isin(units.index, keys.index[keys == key])]
+            every = pd.Series([[n, *alt] for n, alt in zip(units["name"], units["alt_names"])], index=units.index)
+            keys = every.explode().map(normalise)
+            hits = keys.index[keys == key].unique()
         if not len(hits):
             continue
         areas = units.geometry.iloc[hits].to_crs(EQUAL_AREA).area / 1e6
@@ -914,6 +921,6 @@ def registry_entries() -> list[dict]:
 __all__ = [
     "BoundaryFile", "CACHE_ENV", "ENV_VAR", "OFFLINE_ENV", "WEB_TOLERANCE", "add_boundaries", "area_shares",
     "boundaries_dir", "cache_dir", "check_hierarchy", "coverage_report", "fetch_boundaries",
-    "find_boundary_file", "forget_loaded", "installed", "load_admin", "load_web_admin", "registry_entries",
+    "describe", "find_boundary_file", "forget_loaded", "installed", "load_admin", "load_web_admin", "registry_entries",
     "tolerance_for_zoom", "unit_info", "web_geometry",
 ]

@@ -186,7 +186,7 @@ _TableFormat = Annotated[str, typer.Option("--format", "-f", help="text, csv or 
 
 def _print_layers(table: pd.DataFrame, fmt: str) -> None:
     if fmt == "text":
-        shown = table.assign(in_use=table["in_use"].map({True: "yes", False: "no"}))
+        shown = table.assign(in_use=table["in_use"].map({True: "yes", False: "no"})) if "in_use" in table else table
         shown = shown.loc[:, [c for c in shown.columns if (shown[c].astype(str) != "").any()]]  # no empty columns
         shown = shown.rename(columns=lambda c: c.replace("_", " "))
         sys.stdout.write(shown.to_string(index=False) + "\n")
@@ -219,16 +219,13 @@ def boundaries_fetch(
     kept, so running the command again restarts it. GEO_HDX_URL, GEO_GEOBOUNDARIES_URL and
     GEO_GADM_URL point the publishers' base URLs at a mirror.
     """
-    from geo.boundaries import fetch_boundaries, installed, registry_entries
+    from geo.boundaries import describe, fetch_boundaries, registry_entries
 
     with _user_errors():
         files = fetch_boundaries(source.lower(), country, tuple(levels or (0, 1, 2)), progress=progress)
-        table = installed()
-        fetched = {(str(f.path), f.layer or "") for f in files}
-        table = table[[(p, lyr) in fetched for p, lyr in zip(table["path"], table["layer"])]]
-        table = table.drop_duplicates(["path", "layer"]).sort_values("level")
         how = {(e["path"], e.get("layer") or ""): e for e in registry_entries()}
-        for row in table.itertuples(index=False):
+        for f in sorted(files, key=lambda f: f.level):
+            row = pd.Series(describe(f))
             entry = how.get((row.path, row.layer), {})
             typer.echo(
                 f"level {row.level}: {row.features} units ({row.publisher}, valid from {row.valid_from or 'unknown'}; "
@@ -294,14 +291,12 @@ def boundaries_add(
     The schema (COD-AB, geoBoundaries, GADM) and the admin level are read from each file's
     columns; every layer is parsed and checked before it is registered.
     """
-    from geo.boundaries import add_boundaries, installed
+    from geo.boundaries import add_boundaries, describe
 
     with _user_errors():
         files = add_boundaries(paths, licence=licence, valid_from=valid_from)
-        table = installed()
-        added = {(str(f.path), f.layer or "") for f in files}
-        table = table[[(p, lyr) in added for p, lyr in zip(table["path"], table["layer"])]]
-        _print_layers(table.drop_duplicates(["path", "layer"]).sort_values("level"), "text")
+        table = pd.DataFrame([describe(f) for f in files]).drop(columns="in_use").sort_values("level", kind="stable")
+        _print_layers(table, "text")
     _note_env_overrides()
 
 

@@ -294,3 +294,14 @@ def test_a_unit_count_other_than_the_api_states_is_reported(user, httpserver, ge
     result = run("boundaries", "fetch", "--source", "geoboundaries", "--level", "2", "--no-progress")
     assert result.exit_code == 0, result.output
     assert "warning: geoBoundaries says geoBoundaries-AFG-ADM2.geojson holds 398 units; it holds 399" in result.stderr
+
+
+def test_fetch_with_geo_boundaries_set_says_those_files_are_not_used(user, httpserver, cod_ab_bytes, monkeypatch):
+    monkeypatch.setenv("GEO_BOUNDARIES", str(COD_AB.parent))
+    serve_package_show(httpserver, cod_ab_bytes)
+    serve_files(httpserver, cod_ab_bytes, levels=(1,))
+    result = run("boundaries", "fetch", "--level", "1", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"level 1: 34 units (cod-ab, valid from 2018-05-22; licence: {LICENCE})")
+    assert "note: $GEO_BOUNDARIES is set, so commands read that folder only" in result.stderr
+    assert load_admin(1).attrs["source"] == str(COD_AB / NAMES[1])  # the folder still wins
