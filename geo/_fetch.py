@@ -273,4 +273,8 @@ def download(resources: list[Resource], folder: Path, progress: bool = True) -> 
                 f"The download of {res.filename} from {res.url} was interrupted ({brief(exc)}), so nothing "
                 "was saved; run the command again to restart it."
             ) from None
+        except OSError as exc:
+            raise GeoError(
+                f"Could not write {res.filename} into {folder} ({brief(exc)}); set GEO_CACHE to a writable folder."
+            ) from None
     return paths

@@ -127,7 +127,11 @@ def _registry() -> list[dict]:
 
 
 def _save_registry(entries: list[dict]) -> None:
-    atomic_write_text(_registry_file(), json.dumps({"files": entries}, indent=2, ensure_ascii=False) + "\n")
+    try:
+        atomic_write_text(_registry_file(), json.dumps({"files": entries}, indent=2, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise GeoError(f"Could not write the boundary registry {_registry_file()} ({brief(exc)}); "
+                       f"set {CACHE_ENV} to a writable folder.") from None
 
 
 def _register(entries: list[dict]) -> None:

@@ -93,8 +93,10 @@ if __name__ == "__main__":
     #   python tests/boundary_fixtures.py /tmp/publishers
     #   GEO_BOUNDARIES=/tmp/publishers/gadm pytest tests/test_cli.py tests/test_gazetteer.py …
     import sys
+    import tempfile
 
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "publishers")
+    # Never inside the checkout by default: these files are derived from licensed data.
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="geo-publishers-"))
     write_geoboundaries(root / "geoboundaries")
     write_gadm_gpkg(root / "gadm")
     print(f"{root / 'geoboundaries'}\n{root / 'gadm'}")
