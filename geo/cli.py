@@ -374,6 +374,170 @@ def extract(
             typer.echo(str(atomic_write_text(out, text)))
 
 
+boundaries_app = typer.Typer(
+    name="boundaries",
+    help=(
+        "Admin boundaries: fetch them from a publisher, register local files, list what is "
+        "installed, describe one unit, check the hierarchy.\n\n"
+        "Files are looked for in $GEO_BOUNDARIES (only there, when set), else among the files "
+        "registered by 'add' and 'fetch', else in ./boundaries; when none is installed at all, "
+        "the first command that needs them fetches COD-AB Afghanistan into the cache ($GEO_CACHE)."
+    ),
+    no_args_is_help=True,
+)
+_TableFormat = Annotated[str, typer.Option("--format", "-f", help="text, csv or json.")]
+
+
+def _print_layers(table: pd.DataFrame, fmt: str) -> None:
+    if fmt == "text":
+        shown = table.assign(in_use=table["in_use"].map({True: "yes", False: "no"})) if "in_use" in table else table
+        shown = shown.loc[:, [c for c in shown.columns if (shown[c].astype(str) != "").any()]]  # no empty columns
+        shown = shown.rename(columns=lambda c: c.replace("_", " "))
+        sys.stdout.write(shown.to_string(index=False) + "\n")
+    else:
+        sys.stdout.write(format_table(table, fmt))
+
+
+def _note_env_overrides() -> None:
+    import os
+
+    from geo.boundaries import ENV_VAR
+
+    if os.environ.get(ENV_VAR, "").strip():
+        _err(f"note: ${ENV_VAR} is set, so commands read that folder only; unset it to use registered files")
+
+
+@boundaries_app.command("fetch")
+def boundaries_fetch(
+    source: Annotated[str, typer.Option("--source", "-s", help="cod-ab (OCHA, via HDX), geoboundaries or gadm.")] = "cod-ab",
+    country: Annotated[str, typer.Option("--country", "-c", help="ISO 3166 alpha-3 country code.")] = "AFG",
+    levels: Annotated[
+        Optional[list[int]], typer.Option("--level", "-l", help="Admin level to fetch; repeatable. Default: 0, 1 and 2.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar per file (on stderr).")] = True,
+) -> None:
+    """Download boundaries through the publisher's API into the cache, verified, and register them.
+
+    Every file is checked against a checksum (pinned in geo, published by the API, or recorded
+    at the first fetch of that URL) and its size; a partial or corrupted download is never
+    kept, so running the command again restarts it. GEO_HDX_URL, GEO_GEOBOUNDARIES_URL and
+    GEO_GADM_URL point the publishers' base URLs at a mirror.
+    """
+    from geo.boundaries import describe, fetch_boundaries, registry_entries
+
+    with _user_errors():
+        files = fetch_boundaries(source.lower(), country, tuple(levels or (0, 1, 2)), progress=progress)
+        how = {(e["path"], e.get("layer") or ""): e for e in registry_entries()}
+        for f in sorted(files, key=lambda f: f.level):
+            row = pd.Series(describe(f))
+            entry = how.get((row.path, row.layer), {})
+            typer.echo(
+                f"level {row.level}: {row.features} units ({row.publisher}, valid from {row.valid_from or 'unknown'}; "
+                f"licence: {row.licence}); sha256 {entry.get('sha256', '')[:16]}… ({entry.get('verified', '')}); {row.path}"
+            )
+    _note_env_overrides()
+
+
+@boundaries_app.command("list")
+def boundaries_list(fmt: _TableFormat = "text") -> None:
+    """List the boundary layers installed, in the order they are picked for each level.
+
+    Shows level, whether it is the one in use, publisher, feature count, licence, validity
+    date, geometries repaired, hierarchy mismatches against the level above, and where it is.
+    """
+    from geo.boundaries import installed
+
+    if fmt not in ("text", "csv", "json"):
+        raise typer.BadParameter("use one of text, csv, json", param_hint="--format")
+    with _user_errors():
+        table = installed().sort_values(["level", "in_use"], ascending=[True, False], kind="stable")
+        if table.empty:
+            _err("No boundary files are installed; run 'geo boundaries fetch', 'geo boundaries add PATH' or set GEO_BOUNDARIES")
+            return
+        _print_layers(table, fmt)
+
+
+@boundaries_app.command("info")
+def boundaries_info(
+    query: Annotated[str, typer.Argument(help="A code (AF2102) or a name in any spelling the files carry (Dari too).")],
+    level: Annotated[Optional[int], typer.Option("--level", "-l", help="Only this admin level: 0, 1 or 2.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Describe one admin unit: names, parent, area in km² (equal-area) and neighbours."""
+    import json
+
+    from geo.boundaries import unit_info
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("use one of text, json", param_hint="--format")
+    with _user_errors():
+        units = unit_info(query, level)
+        if fmt == "json":
+            sys.stdout.write(json.dumps(units, ensure_ascii=False, indent=2) + "\n")
+            return
+        for u in units:
+            parent = f" in {u['parent_name']} ({u['parent_code']})" if u["parent_code"] else ""
+            typer.echo(f"{u['name']} ({u['code']}): {u['kind']}, admin level {u['level']}{parent}")
+            typer.echo(f"  other names: {', '.join(u['alt_names']) or '(none in the file)'}")
+            typer.echo(f"  area: {u['area_km2']:,.1f} km² (EPSG:6933, equal-area)")
+            typer.echo(f"  neighbours ({len(u['neighbours'])}): " + ", ".join(f"{n} ({c})" for c, n in u["neighbours"]))
+            typer.echo(f"  source: {u['publisher']}, valid from {u['valid_from'] or 'unknown'}, licence: {u['licence']}; {u['source']}")
+
+
+@boundaries_app.command("add")
+def boundaries_add(
+    paths: Annotated[list[Path], typer.Argument(help="Boundary files: shapefile (zipped or not), GeoJSON, GeoPackage, GeoParquet.", exists=True, dir_okay=False)],
+    licence: Annotated[Optional[str], typer.Option(help="Licence to record when the file does not say.")] = None,
+    valid_from: Annotated[Optional[str], typer.Option(help="Validity date (YYYY-MM-DD) to record when the file does not say.")] = None,
+) -> None:
+    """Register local boundary files of any publisher (read in place, never copied).
+
+    The schema (COD-AB, geoBoundaries, GADM) and the admin level are read from each file's
+    columns; every layer is parsed and checked before it is registered.
+    """
+    from geo.boundaries import add_boundaries, describe
+
+    with _user_errors():
+        files = add_boundaries(paths, licence=licence, valid_from=valid_from)
+        table = pd.DataFrame([describe(f) for f in files]).drop(columns="in_use").sort_values("level", kind="stable")
+        _print_layers(table, "text")
+    _note_env_overrides()
+
+
+@boundaries_app.command("check")
+def boundaries_check(fmt: _TableFormat = "text") -> None:
+    """Check the hierarchy: every unit lies in exactly one parent, by code and by geometry.
+
+    Prints the mismatches (exit 1 when there are any) and how many geometries were repaired.
+    """
+    from geo.boundaries import check_hierarchy, load_admin
+
+    if fmt not in ("text", "csv", "json"):
+        raise typer.BadParameter("use one of text, csv, json", param_hint="--format")
+    with _user_errors():
+        try:
+            parents = load_admin(0)
+        except GeoError:  # no country outline installed: provinces are not checked
+            parents = None
+        frames = []
+        for level in (1, 2):
+            units = load_admin(level)
+            if parents is not None:
+                found = check_hierarchy(units, parents)
+                frames.append(found.assign(level=level))
+                _err(f"level {level}: {len(units)} units, {len(found)} mismatches against level {level - 1}, "
+                     f"{units.attrs.get('repaired', 0)} geometries repaired, "
+                     f"{units.attrs.get('duplicate_codes', 0)} duplicate codes")
+            parents = units
+        table = pd.concat(frames, ignore_index=True)
+        if len(table):
+            sys.stdout.write(table.to_string(index=False) + "\n" if fmt == "text" else format_table(table, fmt))
+            raise typer.Exit(1)
+
+
+app.add_typer(boundaries_app, name="boundaries")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -208,7 +208,7 @@ def _flag_unknown_actors(frame: pd.DataFrame) -> pd.DataFrame:
     flags = []
     for col in ("actor1", "actor2"):
         names = frame[col]
-        unknown = (names != "") & ~names.map({n: is_known_actor(n) for n in names.unique()})
+        unknown = (names != "") & ~names.map({n: is_known_actor(n) for n in names.unique()}).astype(bool)
         flags.append(pd.DataFrame({
             "file": frame.loc[unknown, "input_file"], "row": frame.loc[unknown, "input_row"], "column": col,
             "value": names[unknown], "reason": "is not in the actor table; kept as written",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,8 +19,11 @@ os.environ.setdefault("GEO_BOUNDARIES", str(SHARED_BOUNDARIES))
 
 @pytest.fixture(scope="session")
 def boundaries_dir() -> Path:
+    from geo.boundaries import find_boundary_file
+
+    # Any publisher's files will do (COD-AB zips, geoBoundaries, GADM): the suite runs on each.
     path = Path(os.environ["GEO_BOUNDARIES"])
-    assert any(path.rglob("*adm2*.zip")), f"the COD-AB files are expected in {path}"
+    assert find_boundary_file(2, path).is_file(), f"admin boundaries are expected in {path}"
     return path
 
 
@@ -31,6 +37,13 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+# Parsed and simplified boundaries are cached on disk: tests use a fresh folder per session,
+# never the user's cache.
+if not os.environ.get("GEO_CACHE"):
+    os.environ["GEO_CACHE"] = tempfile.mkdtemp(prefix="geo-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["GEO_CACHE"], True)
 
 
 # Property-based tests: bounded and reproducible in CI (fixed seed via derandomize).
