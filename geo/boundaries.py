@@ -536,6 +536,8 @@ def _units(unit_file: BoundaryFile, folder: Path | None) -> gpd.GeoDataFrame:
             units = _parse(unit_file, folder)
             units.attrs["cache_key"] = key
             _write_parquet_cache(units, cached)
+        else:  # the cache is keyed by content: the same file may now lie elsewhere
+            units.attrs["source"] = str(unit_file.path)
         _memo_put(_MEMO, memo_key, units)
     return units
 

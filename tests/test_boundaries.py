@@ -62,3 +62,18 @@ def test_web_geometry_is_lighter_and_keeps_the_coverage(boundaries_dir):
     assert after < before / 3
     # Shared edges survive: the union of the simplified districts has no interior slivers.
     assert light.to_crs(6933).area.sum() == pytest.approx(districts.to_crs(6933).area.sum(), rel=0.01)
+
+
+def test_a_cached_layer_names_the_file_it_was_loaded_from(tmp_path, boundaries_dir):
+    import shutil
+
+    from geo import boundaries
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for zipped in boundaries_dir.rglob("*adm[12]_*.zip"):
+            shutil.copy(zipped, tmp_path / name)
+    load_admin(2, folder=tmp_path / "a")
+    boundaries.forget_loaded()  # a new process: only the disk cache, keyed by content, remains
+    again = load_admin(2, folder=tmp_path / "b")
+    assert Path(again.attrs["source"]).parent == tmp_path / "b"
