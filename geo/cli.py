@@ -20,6 +20,7 @@ from geo._formats import format_table
 from geo._io import atomic_write_text
 from geo.actors import canonical_actor
 from geo.aggregate import KEYS, aggregate, parse_keys
+from geo.boundaries import load_admin
 from geo.geocode import geocode
 from geo.incidents import filter_month, parse_month, read_incidents, to_schema
 from geo.maps import CLUSTER_AT, LEVEL_CHOICES, METRICS, map_html, render_map, save_map, save_png, tile_provider
@@ -96,6 +97,10 @@ def _load(
     for rec in report.flagged.itertuples(index=False):
         _err(f"warning: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
     located = geocode(filter_month(frame, month))
+    for level in (1, 2):  # geocoding has loaded both levels; say if either needed repairs
+        units = load_admin(level)
+        if units.attrs.get("repaired"):
+            _err(f"warning: {units.attrs['repaired']} invalid geometries repaired with make_valid in {units.attrs['source']}")
     unplaced = located[located["match_status"].isin(["ambiguous", "unmatched", "outside"])]
     for rec in unplaced.itertuples():
         detail = f" ({rec.match_note})" if rec.match_note else ""

@@ -211,6 +211,7 @@ def test_invalid_geometry_is_repaired_and_counted(tmp_path, boundaries_dir, monk
     assert districts.attrs["repaired"] == 1 and districts.is_valid.all() and len(districts) == 399
     result = _incidents_with(folder, monkeypatch)
     assert result.exit_code == 0, result.output
+    assert "warning: 1 invalid geometries repaired with make_valid in" in result.stderr
 
 
 def test_paths_and_urls_in_inputs_are_never_followed(write_csv, tmp_path, boundaries_dir):
