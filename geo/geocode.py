@@ -1,159 +1,557 @@
 """Geocoding: reported place names and coordinates resolved to admin units and points.
 
 A row with coordinates is reverse-geocoded by point-in-polygon; a row with only a place name
-is looked up in the gazetteer, using any province named in the same text as context. Nothing
-is guessed: a name that fits several units is ``ambiguous``, one that fits none ``unmatched``,
-and both keep their row with empty codes.
+is looked up in the gazetteer, using any province named in the same text or in an ``admin1``
+column (and a district in an ``admin2`` column) as context. Names are matched in three tiers:
+the exact normalised key, the looser phonetic key, then fuzzy similarity (rapidfuzz) above a
+calibrated threshold. Nothing is guessed: a name that fits several units, or several units
+within a whisker of each other, is ``ambiguous`` with its candidates; one that fits none is
+``unmatched``; both keep their row with empty codes.
+
+Work is done once per distinct (location, admin1, admin2), not per row, then joined back.
 """
 
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
+from typing import Iterable, Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from geo.boundaries import load_admin
-from geo.gazetteer import KIND_ORDER, _BRACKETS, gazetteer, level_hint, normalise
+from geo.gazetteer import KIND_ORDER, _BRACKETS, gazetteer, level_hint, normalise, phonetic
 
 ADMIN_FIELDS = ["admin1", "admin1_pcode", "admin2", "admin2_pcode"]
+#: Columns :func:`geocode` fills.
+GEOCODE_FIELDS = [*ADMIN_FIELDS, "latitude", "longitude", "geo_precision", "match_name", "match_score",
+                  "match_status", "match_note"]
+
+#: Fuzzy tier threshold: rapidfuzz ``ratio`` (0-100) between phonetic keys. Calibrated with
+#: ``python -m geo.eval calibrate`` on the labelled set (spellings built from the boundary files,
+#: GeoNames alternates and romanisation rules) and on foreign place names that must stay
+#: unmatched (GeoNames towns of Iran, Pakistan and Central Asia): see docs/BENCHMARKS.md.
+#: Below 84 wrong districts and foreign names start to match (at 80: 1.2 % of right answers
+#: turn wrong and 9 % of foreign towns find an Afghan namesake); above 88 right answers are
+#: lost with no fewer wrong ones.
+FUZZY_CUTOFF = 86.0
+#: Two candidates scoring within this many points of each other are a near-tie: ambiguous.
+NEAR_TIE = 3.0
+#: Fuzzy matching needs this many letters of phonetic key; shorter names must match a tier above.
+FUZZY_MIN_LEN = 4
+
+_PCODE1 = re.compile(r"^AF\d{2}$", re.IGNORECASE)
+_PCODE2 = re.compile(r"^AF\d{4}$", re.IGNORECASE)
+#: "PD 5", "PD5", "police district 5", "District 5", "Nahia 5", "ناحیه ۵": a city's police
+#: district, resolved to the city it belongs to (named alongside) with geo_precision 1.
+_POLICE_DISTRICT = re.compile(
+    r"(?:\bp\.?\s?d\.?|\bpolice\s+districts?|\bdistricts?|\bnahi[y]?ah?|ناحیه|ناحيه)\s*(?:no\.?|#)?\s*"
+    r"([0-9\u0660-\u0669\u06f0-\u06f9]{1,2})\b(?:\s+of\b)?",
+    re.IGNORECASE,
+)
+#: Separators between the parts of a location: "Jani Khel, Paktya", "Sangin - Helmand", and
+#: the words of "Nahr-e-Shahi district in Balkh province", "outskirts of Kabul".
+_SEGMENTS = re.compile(r"\s*(?:[,;/،]|\s[-–]\s)\s*")
+_WORD_SEPARATORS = re.compile(r"\s+(?:of|in|near)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Match:
-    """The outcome of resolving one reported place."""
+    """The outcome of resolving one reported place.
+
+    Attributes
+    ----------
+    status
+        ``matched``, ``ambiguous`` or ``unmatched``.
+    entry
+        The gazetteer row matched (``name``, ``kind``, ``geo_precision``, admin names and
+        P-codes, ``latitude``, ``longitude``...), or None.
+    candidates
+        For ``ambiguous``: one label per candidate unit, "Name (P-code)", sorted.
+    score
+        Similarity of the reported name to the matched one: 100 exact, less for the
+        phonetic and fuzzy tiers (rapidfuzz ``ratio`` of the keys); 0 when nothing matched.
+    method
+        ``exact``, ``phonetic``, ``fuzzy``, ``context`` (only the admin1/admin2 hint
+        resolved) or ``""``.
+    note
+        What was done, in words, when it needs saying (a fallback, a police district).
+    options
+        For ``ambiguous``: the best gazetteer row of each candidate unit.
+    """
 
     status: str  # "matched", "ambiguous" or "unmatched"
     entry: dict | None = None
     candidates: list[str] = field(default_factory=list)
+    score: float = 0.0
+    method: str = ""
+    note: str = ""
+    options: tuple[dict, ...] = ()
 
 
-def _province_codes(gaz: pd.DataFrame, text: str) -> set[str]:
-    key = normalise(text)
-    hits = gaz[(gaz["key"] == key) & (gaz["kind"] == "adm1")] if key else gaz.iloc[:0]
-    return set(hits["admin1_pcode"])
+class Resolver:
+    """Name resolution over one gazetteer table, with its lookup indexes built once.
+
+    Parameters
+    ----------
+    gaz
+        A gazetteer as :func:`geo.gazetteer.gazetteer` returns it.
+    cutoff, near_tie
+        The fuzzy threshold and the near-tie margin (see :data:`FUZZY_CUTOFF`).
+    """
+
+    def __init__(self, gaz: pd.DataFrame, cutoff: float = FUZZY_CUTOFF, near_tie: float = NEAR_TIE) -> None:
+        self.gaz = gaz.reset_index(drop=True)
+        self.cutoff, self.near_tie = cutoff, near_tie
+        g = self.gaz
+        self.kind = g["kind"].to_numpy(dtype=object)
+        self.rank = g["rank"].to_numpy() if "rank" in g else np.zeros(len(g), dtype=np.int64)
+        self.a1 = g["admin1_pcode"].fillna("").to_numpy(dtype=object)
+        self.a2 = g["admin2_pcode"].fillna("").to_numpy(dtype=object)
+        self.population = g["population"].fillna(0).to_numpy() if "population" in g else np.zeros(len(g))
+        self.keys = g["key"].to_numpy(dtype=object)
+        phon = g["phonetic"] if "phonetic" in g else g["key"].map(phonetic)
+        self.by_key = {k: np.asarray(v) for k, v in g.groupby("key", sort=False).indices.items()}
+        self.by_phon = {k: np.asarray(v) for k, v in pd.Series(phon.to_numpy()).groupby(phon.to_numpy(), sort=False).indices.items()}
+        # Fuzzy choices: the distinct phonetic keys long enough to compare.
+        self.choices = [k for k in self.by_phon if len(k) >= FUZZY_MIN_LEN]
+        self._fuzzy_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._hint_cache: dict[tuple[str, str, frozenset], frozenset] = {}
+
+    # -- tiers ------------------------------------------------------------------------------
+    def prefetch_fuzzy(self, keys: Iterable[str]) -> None:
+        """Score many keys against the gazetteer at once (one vectorised ``cdist`` call)."""
+        todo = sorted({phonetic(k) for k in keys if k} - self._fuzzy_cache.keys())
+        todo = [p for p in todo if len(p) >= FUZZY_MIN_LEN]
+        if not todo or not self.choices:
+            return
+        scores = process.cdist(todo, self.choices, scorer=fuzz.ratio, score_cutoff=self.cutoff,
+                               dtype=np.float32, workers=1)
+        for i, p in enumerate(todo):
+            hit = np.flatnonzero(scores[i])
+            self._fuzzy_cache[p] = (hit, scores[i, hit])
+
+    def _fuzzy(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows whose phonetic key scores at least the cutoff against ``key``'s, with scores."""
+        p = phonetic(key)
+        if len(p) < FUZZY_MIN_LEN:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        if p not in self._fuzzy_cache:
+            self.prefetch_fuzzy([key])
+        hit, scores = self._fuzzy_cache.get(p, (np.empty(0, dtype=np.int64), np.empty(0)))
+        rows, row_scores = [], []
+        for h, s in zip(hit, scores):
+            idx = self.by_phon[self.choices[h]]
+            rows.append(idx)
+            row_scores.append(np.full(len(idx), float(s)))
+        if not rows:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        return np.concatenate(rows), np.concatenate(row_scores)
+
+    def candidates(
+        self, key: str, kinds: Sequence[str] | None = None, provinces: frozenset = frozenset(),
+        districts: frozenset = frozenset(),
+    ) -> tuple[np.ndarray, np.ndarray, str]:
+        """Gazetteer rows for ``key`` in the first tier that has any within the filters.
+
+        The name tier holds rows whose key or phonetic key equals ``key``'s (scored 100 and
+        by rapidfuzz ``ratio`` of the keys); the fuzzy tier rows whose phonetic key scores at
+        least the cutoff. Returns row indices, their scores and the method (``exact`` when
+        the best row's key is ``key`` itself, ``phonetic``, ``fuzzy``; ``""`` when none).
+        """
+        empty = (np.empty(0, dtype=np.int64), np.empty(0), "")
+        if not key:
+            return empty
+
+        def keep(rows: np.ndarray) -> np.ndarray:
+            mask = np.ones(len(rows), dtype=bool)
+            if kinds:
+                mask &= np.isin(self.kind[rows], list(kinds))
+            if provinces:
+                mask &= np.isin(self.a1[rows], list(provinces))
+            if districts:
+                mask &= np.isin(self.a2[rows], list(districts))
+            return rows[mask]
+
+        exact = keep(self.by_key.get(key, np.empty(0, dtype=np.int64)))
+        sounds = keep(self.by_phon.get(phonetic(key), np.empty(0, dtype=np.int64)))
+        rows = np.union1d(exact, sounds)
+        if len(rows):
+            scores = np.array([100.0 if self.keys[r] == key else fuzz.ratio(key, self.keys[r]) for r in rows])
+            return rows, scores, "exact" if len(exact) else "phonetic"
+        rows, scores = self._fuzzy(key)
+        if len(rows):
+            kept = np.isin(rows, keep(rows))
+            if kept.any():
+                return rows[kept], scores[kept], "fuzzy"
+        return empty
+
+    # -- decisions --------------------------------------------------------------------------
+    def _label(self, rows: np.ndarray) -> str:
+        r = rows[np.argsort([KIND_ORDER.index(k) for k in self.kind[rows]])]
+        kinds = self.kind[r]
+        unit = [x for x, k in zip(r, kinds) if k == "adm2"] or [x for x, k in zip(r, kinds) if k == "adm1"]
+        if unit:
+            row = self.gaz.iloc[unit[0]]
+            code = row["admin2_pcode"] if row["kind"] == "adm2" else row["admin1_pcode"]
+            return f"{row['name']} ({code})"
+        row = self.gaz.iloc[r[0]]
+        return f"{row['name']} in {row['admin2']} ({row['admin2_pcode']})"
+
+    def decide(self, rows: np.ndarray, scores: np.ndarray, method: str) -> Match:
+        """Pick the match among candidate rows, or say they are ambiguous.
+
+        For the fuzzy tier, the best-scoring rows and those within :data:`NEAR_TIE` of it
+        are candidates; for the name tier, all rows. Candidates must point at one district
+        (places and districts) inside one province (provinces). When they do not, the rows
+        spelt exactly as reported decide if they agree among themselves ("Shahran" is a village
+        in Badakhshan, "Sharan" a district in Paktika), then the most authoritative names
+        ("Khost" is the official name of a province and only an alternate name of a district
+        in Baghlan); otherwise the answer is ``ambiguous``. The match is then the most precise
+        candidate inside the unit decided (the city of Khost).
+        """
+        if method == "fuzzy":
+            top = scores >= scores.max() - self.near_tie
+            rows, scores = rows[top], scores[top]
+        groups = self._groups(rows)
+        if len(groups) > 1:
+            for subset in (scores == 100.0, self.rank[rows] == self.rank[rows].min()):
+                if subset.any() and len(chosen := self._groups(rows[subset])) == 1:
+                    unit = next(iter(chosen))
+                    inside = np.array([self._within(r, unit) for r in rows])
+                    rows, scores = rows[inside], scores[inside]
+                    groups = self._groups(rows)
+                    break
+        score = round(float(scores.max()), 1)
+        if len(groups) > 1:
+            labels = sorted({self._label(np.asarray(g)) for g in groups.values()})
+            options = tuple(self._best(np.asarray(g)) for g in groups.values())
+            return Match("ambiguous", candidates=labels, score=score, method=method, options=options)
+        return Match("matched", entry=self._best(rows), score=score, method=method)
+
+    def _within(self, row: int, unit: str) -> bool:
+        """Whether gazetteer ``row`` lies in (or contains, for a province row) the unit code."""
+        if self.kind[row] == "adm1":
+            return unit.startswith(self.a1[row])
+        return self.a2[row] == unit or (len(unit) == 4 and self.a1[row] == unit)
+
+    def _groups(self, rows: np.ndarray) -> dict[str, list[int]]:
+        """Candidate rows grouped by the unit they point at: a district, or a province none
+        of the candidate districts lies in."""
+        groups: dict[str, list[int]] = {}
+        for r in rows:
+            groups.setdefault(self.a2[r] if self.kind[r] != "adm1" else self.a1[r], []).append(r)
+        districts = [c for c in groups if len(c) > 4]
+        merged = {c: g for c, g in groups.items() if len(c) > 4}
+        for c, g in groups.items():
+            if len(c) <= 4:
+                inside = [d for d in districts if d.startswith(c)]
+                if len(inside) == 1:
+                    merged[inside[0]] = merged[inside[0]] + g
+                elif not inside:
+                    merged[c] = g
+        return merged
+
+    def _best(self, rows: np.ndarray) -> dict:
+        """The most precise kind, then the most populous place, among consistent rows."""
+        order = sorted(rows, key=lambda r: (KIND_ORDER.index(self.kind[r]), -self.population[r], r))
+        return self.gaz.iloc[order[0]].to_dict()
+
+    # -- hints --------------------------------------------------------------------------------
+    def hint_codes(self, text: str, kind: str, within: frozenset = frozenset()) -> frozenset:
+        """P-codes a province (``adm1``) or district (``adm2``) hint names, in any spelling."""
+        text = str(text or "").strip()
+        if not text:
+            return frozenset()
+        if (kind == "adm1" and _PCODE1.match(text)) or (kind == "adm2" and _PCODE2.match(text)):
+            return frozenset({text.upper()})
+        cache_key = (text, kind, within)
+        if cache_key not in self._hint_cache:
+            rows, scores, method = self.candidates(normalise(text), [kind], provinces=within)
+            codes: frozenset = frozenset()
+            if len(rows):
+                top = rows[scores >= scores.max() - self.near_tie]
+                codes = frozenset((self.a1 if kind == "adm1" else self.a2)[top])
+            self._hint_cache[cache_key] = codes
+        return self._hint_cache[cache_key]
+
+    # -- one place ------------------------------------------------------------------------------
+    def resolve(self, location: str, province: str | None = None, district: str | None = None) -> Match:
+        """Resolve one reported place; see :func:`resolve_place`."""
+        text = str(location or "")
+        note = ""
+        police = _POLICE_DISTRICT.search(text)
+        if police:
+            note = f"police district {int(police.group(1))} of the city"
+            text = _POLICE_DISTRICT.sub(" ", text)
+        inner = [m.strip() for m in _BRACKETS.findall(text) if m.strip()]
+        parts = self._parts(_BRACKETS.sub(" ", text))
+
+        provinces = self.hint_codes(province or "", "adm1")
+        if not provinces:
+            # Later parts and bracketed remarks that name a province are context for the first.
+            for extra in [*parts[1:], *inner]:
+                if level_hint(extra) in (None, "adm1"):
+                    rows, _, method = self.candidates(normalise(extra), ["adm1"])
+                    if method in ("exact", "phonetic"):
+                        provinces = frozenset(self.a1[rows])
+                        break
+        districts = self.hint_codes(district or "", "adm2", provinces)
+        if districts and not provinces:
+            provinces = frozenset(c[:4] for c in districts)
+
+        elsewhere = ""
+        for part in [*parts, *inner]:
+            key = normalise(part)
+            wanted = level_hint(part)
+            for kinds in ([[wanted]] if wanted else []) + [None]:
+                rows, scores, method = self.candidates(key, kinds, provinces, districts)
+                if len(rows):
+                    return _with_note(self.decide(rows, scores, method), note)
+            if (provinces or districts) and not elsewhere and len(self.candidates(key)[0]):
+                elsewhere = f"'{part}' names a place outside the province or district given"
+        # Nothing named resolved: fall back on the district or province given as context.
+        for codes, kind in ((districts, "adm2"), (provinces, "adm1")):
+            if len(codes) == 1:
+                code = next(iter(codes))
+                rows = np.flatnonzero(((self.a2 if kind == "adm2" else self.a1) == code) & (self.kind == kind))
+                if len(rows):
+                    unit = "district" if kind == "adm2" else "province"
+                    what = elsewhere or f"'{location}' not found"
+                    return Match("matched", entry=self._best(rows), score=0.0, method="context",
+                                 note="; ".join(filter(None, [note, f"{what}: only the {unit} is known"])))
+        return Match("unmatched", note="; ".join(filter(None, [note, elsewhere])))
+
+    def _parts(self, text: str) -> list[str]:
+        """The parts of a location, most specific first.
+
+        Split at commas and the like; a part is split again at "of", "in", "near" unless it
+        is a known name as a whole ("Ministry of Foreign Affairs").
+        """
+        out = []
+        for segment in _SEGMENTS.split(text):
+            if not normalise(segment):
+                continue
+            if normalise(segment) in self.by_key:
+                out.append(segment.strip())
+            else:
+                out.extend(p.strip() for p in _WORD_SEPARATORS.split(segment) if normalise(p))
+        return out
 
 
-def resolve_place(location: str, province: str | None = None, gaz: pd.DataFrame | None = None) -> Match:
+def _with_note(match: Match, note: str) -> Match:
+    if not note:
+        return match
+    return Match(match.status, match.entry, match.candidates, match.score, match.method,
+                 "; ".join(filter(None, [note, match.note])), match.options)
+
+
+_RESOLVERS: "weakref.WeakKeyDictionary[pd.DataFrame, Resolver]" = weakref.WeakKeyDictionary()
+
+
+def resolver(gaz: pd.DataFrame | None = None) -> Resolver:
+    """The :class:`Resolver` of ``gaz`` (default: the installed gazetteer), built once per table."""
+    gaz = gazetteer() if gaz is None else gaz
+    try:
+        found = _RESOLVERS.get(gaz)
+    except TypeError:  # an unhashable frame: no cache
+        return Resolver(gaz)
+    if found is None:
+        found = _RESOLVERS[gaz] = Resolver(gaz)
+    return found
+
+
+def resolve_place(
+    location: str, province: str | None = None, gaz: pd.DataFrame | None = None, district: str | None = None
+) -> Match:
     """Resolve one reported place to a gazetteer entry.
 
     Parameters
     ----------
     location
-        The place as reported, e.g. ``"Nahr-e-Shahi district, Balkh province"``. Comma-separated
-        parts are tried in order; the later ones also serve as province context.
+        The place as reported, e.g. ``"Nahr-e-Shahi district, Balkh province"``. Parts
+        separated by commas, "of", "in" are tried in order; later parts that name a province
+        serve as context; "PD 5 of Kabul" resolves to the city.
     province
-        An optional province name or P-code that restricts candidates.
+        An optional province name (any spelling) or P-code that restricts candidates.
     gaz
         The gazetteer; defaults to :func:`geo.gazetteer.gazetteer`.
+    district
+        An optional district name (any spelling) or P-code that restricts candidates.
 
     Returns
     -------
     Match
         ``matched`` with the entry, or ``ambiguous`` with the candidates, or ``unmatched``.
     """
-    gaz = gazetteer() if gaz is None else gaz
-    parts = [p.strip() for p in _BRACKETS.sub(" ", str(location)).split(",") if p.strip()]
-    hint: set[str] = set()
-    if province:
-        hint = {province} if re.fullmatch(r"AF\d{2}", province) else _province_codes(gaz, province)
-    for part in parts[1:]:
-        hint |= _province_codes(gaz, part)
-    for part in parts:
-        key = normalise(part)
-        cands = gaz[gaz["key"] == key] if key else gaz.iloc[:0]
-        wanted = level_hint(part)
-        if wanted and (cands["kind"] == wanted).any():
-            cands = cands[cands["kind"] == wanted]
-        if hint and cands["admin1_pcode"].isin(hint).any():
-            cands = cands[cands["admin1_pcode"].isin(hint)]
-        if cands.empty:
-            continue
-        best = next(k for k in KIND_ORDER if (cands["kind"] == k).any())
-        top = cands[cands["kind"] == best]
-        unit = "admin1_pcode" if best == "adm1" else "admin2_pcode"
-        if top[unit].nunique() > 1:
-            names = (top["name"] + " (" + top[unit] + ")").drop_duplicates().tolist()
-            return Match("ambiguous", candidates=sorted(names))
-        return Match("matched", entry=top.sort_values("population", ascending=False).iloc[0].to_dict())
-    return Match("unmatched")
+    return resolver(gaz).resolve(location, province, district)
 
 
+# -- rows -----------------------------------------------------------------------------------
 def _as_row(match: Match) -> dict:
     """A match as the columns geocoding fills."""
     if match.entry is None:
-        empty = dict.fromkeys(ADMIN_FIELDS, "") | {"latitude": np.nan, "longitude": np.nan, "geo_precision": np.nan}
-        return empty | {"match_status": match.status, "match_note": "; ".join(match.candidates)}
+        note = "; ".join(filter(None, ["; ".join(match.candidates), match.note]))
+        return dict.fromkeys(ADMIN_FIELDS, "") | {
+            "latitude": np.nan, "longitude": np.nan, "geo_precision": np.nan, "match_name": "",
+            "match_score": match.score if match.status == "ambiguous" else np.nan,
+            "match_status": match.status, "match_note": note,
+        }
     entry = match.entry
+    note = f"{entry['name']} ({entry['kind']}, {match.method})"
     return {k: entry[k] for k in (*ADMIN_FIELDS, "latitude", "longitude", "geo_precision")} | {
-        "match_status": match.status,
-        "match_note": f"{entry['name']} ({entry['kind']})",
+        "match_name": entry["name"], "match_score": match.score, "match_status": match.status,
+        "match_note": "; ".join(filter(None, [note, match.note])),
     }
 
 
-def _reverse(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
-    """Admin fields for the rows under ``mask`` by point-in-polygon on the district layer."""
-    pts = gpd.GeoDataFrame(
-        index=frame.index[mask],
-        geometry=gpd.points_from_xy(frame.loc[mask, "longitude"], frame.loc[mask, "latitude"]),
-        crs=4326,
-    )
+def _distinct(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Group codes of the rows of ``frame`` (in order of first appearance) and each group's first row."""
+    codes = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+    return codes, np.unique(codes, return_index=True)[1]
+
+
+def reverse_geocode(latitude: Sequence[float], longitude: Sequence[float]) -> pd.DataFrame:
+    """Admin units of points, by point-in-polygon on the district layer.
+
+    Parameters
+    ----------
+    latitude, longitude
+        Coordinates in degrees (WGS84), same length.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point, in order: the admin fields (empty when outside), ``inside``
+        (bool) and ``note``: why an outside point is outside, saying so when swapping
+        latitude and longitude would put it inside a unit.
+    """
+    lat = pd.to_numeric(pd.Series(latitude), errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(pd.Series(longitude), errors="coerce").to_numpy(dtype=float)
+    # Distinct points only: a million rows name a few thousand places.
+    codes, first = _distinct(pd.DataFrame({"lat": lat, "lon": lon}))
+    ulat, ulon = lat[first], lon[first]
     districts = load_admin(2)[[*ADMIN_FIELDS, "geometry"]]
-    joined = pts.sjoin(districts, how="left", predicate="within")
-    joined = joined[~joined.index.duplicated()]  # a point on a shared edge: keep the first unit
-    return joined[ADMIN_FIELDS]
+
+    def locate(y: np.ndarray, x: np.ndarray) -> pd.DataFrame:
+        valid = np.isfinite(y) & np.isfinite(x) & (np.abs(y) <= 90) & (np.abs(x) <= 180)
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x[valid], y[valid]), index=np.flatnonzero(valid), crs=4326)
+        joined = pts.sjoin(districts, how="left", predicate="within")
+        joined = joined[~joined.index.duplicated()]  # a point on a shared edge: the first unit
+        return joined[ADMIN_FIELDS].reindex(range(len(y)))
+
+    found = locate(ulat, ulon)
+    inside = found["admin2_pcode"].notna().to_numpy()
+    note = np.full(len(ulat), "", dtype=object)
+    valid = np.isfinite(ulat) & np.isfinite(ulon) & (np.abs(ulat) <= 90) & (np.abs(ulon) <= 180)
+    note[~valid] = "not valid coordinates (latitude must lie within ±90 and longitude within ±180)"
+    out_idx = np.flatnonzero(~inside & valid)
+    note[out_idx] = "coordinates fall outside every admin unit"
+    swapped = np.flatnonzero(~inside)
+    if len(swapped):
+        alt = locate(ulon[swapped], ulat[swapped])
+        hit = alt["admin2_pcode"].notna().to_numpy()
+        for i, row in zip(swapped[hit], alt[hit].itertuples(index=False)):
+            note[i] = (f"coordinates fall outside every admin unit; latitude and longitude look swapped "
+                       f"(swapped, the point lies in {row.admin2}, {row.admin1} {row.admin2_pcode})")
+    result = found.fillna("").assign(inside=inside, note=note)
+    return result.iloc[codes].reset_index(drop=True)
 
 
-def geocode(frame: pd.DataFrame) -> pd.DataFrame:
-    """Fill admin names, P-codes, coordinates and ``geo_precision`` of incident rows.
+def geocode(frame: pd.DataFrame, *, online: object | None = None) -> pd.DataFrame:
+    """Fill admin names, P-codes, coordinates and ``geo_precision`` of rows naming places.
 
     Parameters
     ----------
     frame
-        Incidents with a ``location`` column, and optionally ``latitude``/``longitude``
-        (reverse-geocoded, kept as given) and ``admin1`` (used as province context).
+        Rows with a ``location`` column, and optionally ``latitude``/``longitude``
+        (reverse-geocoded, kept as given), ``admin1`` (province context) and ``admin2``
+        (district context), in any spelling or as P-codes.
+    online
+        An optional fallback for names the gazetteer cannot resolve: an
+        :class:`geo.geocoders.OnlineFallback` (geopy geocoder, rate-limited and cached).
 
     Returns
     -------
     pandas.DataFrame
         A copy with ``admin1``, ``admin1_pcode``, ``admin2``, ``admin2_pcode``, ``latitude``,
-        ``longitude`` and ``geo_precision`` filled where the place resolves, plus two
-        diagnostic columns: ``match_status`` (``matched``, ``coordinates``, ``ambiguous``,
-        ``unmatched``, ``outside``) and ``match_note`` (what matched, or the candidates).
+        ``longitude`` and ``geo_precision`` filled where the place resolves, plus
+        ``match_name`` (the gazetteer name matched), ``match_score`` (100 exact, less for
+        phonetic and fuzzy matches), ``match_status`` (``matched``, ``coordinates``,
+        ``ambiguous``, ``unmatched``, ``outside``) and ``match_note`` (how it matched, the
+        candidates, or why not).
     """
     out = frame.copy()
+    n = len(out)
     for col in ("latitude", "longitude", "geo_precision"):
         out[col] = pd.to_numeric(out[col], errors="coerce") if col in out else np.nan
-    hint = out["admin1"] if "admin1" in out else pd.Series("", index=out.index)
-    for col in ADMIN_FIELDS:
-        out[col] = ""
-    out["match_status"] = ""
-    out["match_note"] = ""
+    blank = pd.Series("", index=out.index)
+    hints = {c: (out[c].fillna("").astype(str) if c in out else blank) for c in ("admin1", "admin2")}
+    location = out["location"].fillna("").astype(str) if "location" in out else blank
 
-    has_xy = out["latitude"].notna() & out["longitude"].notna()
+    result = {col: np.full(n, "", dtype=object) for col in ADMIN_FIELDS}
+    result |= {"latitude": out["latitude"].to_numpy(dtype=float).copy(),
+               "longitude": out["longitude"].to_numpy(dtype=float).copy(),
+               "geo_precision": out["geo_precision"].to_numpy(dtype=float).copy(),
+               "match_name": np.full(n, "", dtype=object), "match_score": np.full(n, np.nan),
+               "match_status": np.full(n, "", dtype=object), "match_note": np.full(n, "", dtype=object)}
+
+    has_xy = (out["latitude"].notna() & out["longitude"].notna()).to_numpy()
     if has_xy.any():
-        found = _reverse(out, has_xy)
-        out.loc[has_xy, ADMIN_FIELDS] = found.fillna("").to_numpy()
-        inside = found["admin2_pcode"].notna()
-        out.loc[found.index[inside], "match_status"] = "coordinates"
-        out.loc[found.index[~inside], "match_status"] = "outside"
-        out.loc[found.index[~inside], "match_note"] = "coordinates fall outside every admin unit"
-        out.loc[has_xy & out["geo_precision"].isna(), "geo_precision"] = 1
+        found = reverse_geocode(result["latitude"][has_xy], result["longitude"][has_xy])
+        idx = np.flatnonzero(has_xy)
+        for col in ADMIN_FIELDS:
+            result[col][idx] = found[col].to_numpy(dtype=object)
+        inside = found["inside"].to_numpy()
+        result["match_status"][idx] = np.where(inside, "coordinates", "outside")
+        result["match_note"][idx] = np.where(inside, "reverse-geocoded from the coordinates given", found["note"])
+        result["match_name"][idx] = np.where(inside, found["admin2"], "")
+        result["match_score"][idx] = np.where(inside, 100.0, np.nan)
+        gp = result["geo_precision"]
+        gp[idx] = np.where(np.isnan(gp[idx]), 1, gp[idx])
 
-    todo = out.index[~has_xy]
+    todo = np.flatnonzero(~has_xy)
     if len(todo):
-        gaz = gazetteer()
-        places = pd.DataFrame({"location": out.loc[todo, "location"].fillna(""), "hint": hint.loc[todo].fillna("")})
-        distinct = places.drop_duplicates()
-        # One gazetteer lookup per distinct (place, province) pair, then a join back to the rows.
-        found = pd.DataFrame(
-            [_as_row(resolve_place(loc, h or None, gaz)) for loc, h in zip(distinct["location"], distinct["hint"])],
-            index=distinct.index,
-        ).assign(location=distinct["location"], hint=distinct["hint"])
-        joined = places.merge(found, on=["location", "hint"], how="left").set_axis(todo)
-        fields = [*ADMIN_FIELDS, "latitude", "longitude", "geo_precision", "match_status", "match_note"]
-        out.loc[todo, fields] = joined[fields]
-    out["geo_precision"] = out["geo_precision"].astype("Int64")
+        names = pd.DataFrame({"location": location.to_numpy()[todo], "admin1": hints["admin1"].to_numpy()[todo],
+                              "admin2": hints["admin2"].to_numpy()[todo]})
+        # One resolution per distinct (place, province, district), then a join back by code.
+        codes, first = _distinct(names)
+        uniq = names.iloc[first]
+        table = resolve_table(uniq["location"], uniq["admin1"], uniq["admin2"], online=online)
+        for col in GEOCODE_FIELDS:
+            result[col][todo] = table[col].to_numpy()[codes]
+
+    for col, values in result.items():
+        out[col] = values
+    out["geo_precision"] = pd.array(np.where(np.isnan(result["geo_precision"]), pd.NA, result["geo_precision"]),
+                                    dtype="Int64")
     return out
+
+
+def resolve_table(
+    locations: Sequence[str], admin1: Sequence[str] | None = None, admin2: Sequence[str] | None = None,
+    *, gaz: pd.DataFrame | None = None, online: object | None = None,
+) -> pd.DataFrame:
+    """Resolve distinct (location, admin1, admin2) triples to the columns :func:`geocode` fills.
+
+    Fuzzy scores of all names that need them are computed in one vectorised call first.
+    """
+    res = resolver(gaz)
+    locations = [str(x) for x in locations]
+    admin1 = [str(x) for x in admin1] if admin1 is not None else [""] * len(locations)
+    admin2 = [str(x) for x in admin2] if admin2 is not None else [""] * len(locations)
+    keys = {normalise(p) for loc in locations for seg in _SEGMENTS.split(_BRACKETS.sub(" ", loc))
+            for p in [seg, *_WORD_SEPARATORS.split(seg)]}
+    keys |= {normalise(h) for h in (*admin1, *admin2)}
+    res.prefetch_fuzzy(k for k in keys if k and k not in res.by_key and phonetic(k) not in res.by_phon)
+    matches = [res.resolve(loc, a1 or None, a2 or None) for loc, a1, a2 in zip(locations, admin1, admin2)]
+    if online is not None:
+        matches = online.resolve_unmatched(locations, admin1, matches)
+    table = pd.DataFrame([_as_row(m) for m in matches], columns=GEOCODE_FIELDS)
+    table["geo_precision"] = table["geo_precision"].astype(float)
+    table["match_score"] = table["match_score"].astype(float)
+    return table
