@@ -341,8 +341,10 @@ def _alias_entries(entries: pd.DataFrame, districts: gpd.GeoDataFrame) -> pd.Dat
         merged.loc[own, "latitude"] = merged.loc[own, "latitude_alias"].astype(float)
         merged.loc[own, "longitude"] = merged.loc[own, "longitude_alias"].astype(float)
         merged.loc[own, "kind"] = "place"
-        merged.loc[own, "name"] = merged.loc[own, "alias"]
-        merged.loc[own, "entity"] = "alias:" + merged.loc[own, "alias"]
+        # Aliases at the same coordinates (HKIA, Hamid Karzai International Airport) are one place.
+        where = merged.loc[own, "latitude_alias"] + "," + merged.loc[own, "longitude_alias"]
+        merged.loc[own, "name"] = where.map(merged.loc[own].groupby(where)["alias"].first())
+        merged.loc[own, "entity"] = "alias:" + where
     return merged[[c for c in entries.columns if c in merged.columns]]
 
 
@@ -426,11 +428,20 @@ def gazetteer(*, geonames_alternates: bool = True) -> pd.DataFrame:
 
 def check_aliases(gaz: pd.DataFrame) -> list[str]:
     """Aliases in ``place_aliases.csv`` whose target the gazetteer does not know, or knows as
-    several places or units (should be none)."""
+    several places or units, or whose own coordinates fall outside it (should be none)."""
     aliases = read_place_aliases()
     named = gaz[gaz["rank"] <= PRIMARY].groupby(["key", "kind"])["entity"].nunique()
-    return [a for a, t, k in zip(aliases["alias"], aliases["target"], aliases["target_kind"])
-            if named.get((normalise(t), k), 0) != 1]
+    bad = [a for a, t, k in zip(aliases["alias"], aliases["target"], aliases["target_kind"])
+           if named.get((normalise(t), k), 0) != 1]
+    # A landmark with coordinates must lie in the unit it names as its target.
+    own = gaz[(gaz["source"] == "alias") & gaz["entity"].str.startswith("alias:")].set_index("variant")
+    for a, t, k in zip(aliases["alias"], aliases["target"], aliases["target_kind"]):
+        if a in own.index and a not in bad:
+            unit = gaz[(gaz["key"] == normalise(t)) & (gaz["kind"] == k) & (gaz["rank"] <= PRIMARY)]
+            code = "admin2_pcode" if k == "adm2" else "admin1_pcode"
+            if own.loc[a, code] not in set(unit[code]):
+                bad.append(a)
+    return bad
 
 
 __all__ = ["GeoError", "KIND_ORDER", "LEVEL_WORDS", "PRECISION", "build_gazetteer", "check_aliases",
