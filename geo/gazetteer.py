@@ -140,6 +140,7 @@ def _key(tokens: list[str]) -> str:
     return out.replace("oo", "u").replace("ee", "i").replace("aa", "a")
 
 
+@lru_cache(maxsize=262144)
 def normalise(text: str) -> str:
     """Return the lookup key of a place name.
 
@@ -157,6 +158,7 @@ def normalise(text: str) -> str:
     return _key(_tokens(_BRACKETS.sub(" ", str(text))))
 
 
+@lru_cache(maxsize=262144)
 def phonetic(key: str) -> str:
     """Return the looser second-tier key of a normalised key.
 
@@ -177,6 +179,7 @@ def phonetic(key: str) -> str:
 _GENERIC_SOUNDS: dict[str, str] = {phonetic(w): lvl for w, lvl in LEVEL_WORDS.items() if w.isascii() and len(w) >= 6}
 
 
+@lru_cache(maxsize=262144)
 def skeleton(key: str) -> str:
     """Return the consonant skeleton of a normalised Latin-script key (third matching tier).
 
@@ -192,6 +195,7 @@ def skeleton(key: str) -> str:
     return key
 
 
+@lru_cache(maxsize=65536)
 def level_hint(text: str) -> str | None:
     """Return the kind of unit a generic word in ``text`` names (``"adm1"``, ``"adm2"``,
     ``"place"``), or ``None`` when the text has no such word."""

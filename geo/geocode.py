@@ -151,7 +151,13 @@ class Resolver:
         self.keys = g["key"].to_numpy(dtype=object)
         self.phon = (g["phonetic"] if "phonetic" in g else g["key"].map(phonetic)).to_numpy(dtype=object)
         skel = (g["skeleton"] if "skeleton" in g else g["key"].map(skeleton)).to_numpy(dtype=object)
+        # Plain dicts of every row, made once: a match hands out a copy of one.
+        self.records = self.gaz.to_dict("records")
         self.by_key = _index(self.keys)
+        # The rows of each district and province as a unit, for the context fallback.
+        unit = np.where(self.kind == "adm1", self.a1, self.a2)
+        self.unit_rows = {k: v for k, v in _index(np.char.add(self.kind.astype(str), unit.astype(str))).items()
+                          if k.startswith("adm")}
         self.by_phon = _index(self.phon)
         self.by_skel = {k: v for k, v in _index(skel).items() if len(k) >= 2 and k.isascii()}
         # Fuzzy choices: the distinct phonetic keys long enough to compare.
@@ -206,14 +212,10 @@ class Resolver:
         context = bool(provinces or districts)
 
         def keep(rows: np.ndarray) -> np.ndarray:
-            mask = np.ones(len(rows), dtype=bool)
-            if kinds:
-                mask &= np.isin(self.kind[rows], list(kinds))
-            if provinces:
-                mask &= np.isin(self.a1[rows], list(provinces))
-            if districts:
-                mask &= np.isin(self.a2[rows], list(districts))
-            return rows[mask]
+            if not (kinds or provinces or districts) or not len(rows):
+                return rows
+            return rows[[(not kinds or self.kind[r] in kinds) and (not provinces or self.a1[r] in provinces)
+                         and (not districts or self.a2[r] in districts) for r in rows]]
 
         none = np.empty(0, dtype=np.int64)
         exact = keep(self.by_key.get(key, none))
@@ -246,10 +248,10 @@ class Resolver:
         kinds = self.kind[r]
         unit = [x for x, k in zip(r, kinds) if k == "adm2"] or [x for x, k in zip(r, kinds) if k == "adm1"]
         if unit:
-            row = self.gaz.iloc[unit[0]]
+            row = self.records[unit[0]]
             code = row["admin2_pcode"] if row["kind"] == "adm2" else row["admin1_pcode"]
             return f"{row['name']} ({code})"
-        row = self.gaz.iloc[r[0]]
+        row = self.records[r[0]]
         return f"{row['name']} in {row['admin2']} ({row['admin2_pcode']})"
 
     def decide(self, rows: np.ndarray, scores: np.ndarray, method: str) -> Match:
@@ -309,7 +311,7 @@ class Resolver:
     def _best(self, rows: np.ndarray) -> dict:
         """The most precise kind, then the most populous place, among consistent rows."""
         order = sorted(rows, key=lambda r: (KIND_ORDER.index(self.kind[r]), -self.population[r], r))
-        return self.gaz.iloc[order[0]].to_dict()
+        return dict(self.records[order[0]])
 
     # -- hints --------------------------------------------------------------------------------
     def hint_codes(self, text: str, kind: str, within: frozenset = frozenset()) -> frozenset:
@@ -377,7 +379,7 @@ class Resolver:
         for codes, kind in ((districts, "adm2"), (provinces, "adm1")):
             if len(codes) == 1:
                 code = next(iter(codes))
-                rows = np.flatnonzero(((self.a2 if kind == "adm2" else self.a1) == code) & (self.kind == kind))
+                rows = self.unit_rows.get(kind + code, np.empty(0, dtype=np.int64))
                 if len(rows):
                     unit = "district" if kind == "adm2" else "province"
                     what = elsewhere or f"'{location}' not found"

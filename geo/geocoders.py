@@ -170,7 +170,8 @@ class OnlineFallback:
     cache_path
         The JSON cache; default :func:`default_cache_path`.
     min_delay_seconds
-        Pause between requests (geopy ``RateLimiter``); Nominatim allows one a second.
+        Pause between requests (geopy ``RateLimiter``); default :data:`MIN_DELAY_SECONDS`, as
+        Nominatim allows one request a second.
     progress
         Optional ``progress(iterable, length, label)`` wrapper that shows progress.
 
@@ -184,7 +185,7 @@ class OnlineFallback:
 
     def __init__(
         self, geocoder: Any | None = None, *, cache_path: str | os.PathLike[str] | None = None,
-        min_delay_seconds: float = MIN_DELAY_SECONDS,
+        min_delay_seconds: float | None = None,
         progress: Callable[[Iterable, int, str], Iterable] | None = None,
     ) -> None:
         self.geocoder = geocoder if geocoder is not None else default_online_geocoder()
@@ -194,6 +195,8 @@ class OnlineFallback:
         self.requests = 0
         self.failures: list[str] = []
         kwargs = {"country_codes": "af", "addressdetails": False} if isinstance(self.geocoder, Nominatim) else {}
+        if min_delay_seconds is None:
+            min_delay_seconds = MIN_DELAY_SECONDS
         limited = RateLimiter(self.geocoder.geocode, min_delay_seconds=min_delay_seconds, max_retries=1,
                               error_wait_seconds=min_delay_seconds, swallow_exceptions=False)
         self._ask = lambda query: limited(query, **kwargs)
