@@ -416,19 +416,21 @@ def _with_note(match: Match, note: str) -> Match:
                  "; ".join(filter(None, [note, match.note])), match.options)
 
 
-_RESOLVERS: "weakref.WeakKeyDictionary[pd.DataFrame, Resolver]" = weakref.WeakKeyDictionary()
+#: Resolvers by the id of their gazetteer table (DataFrames are not hashable); a weak
+#: reference tells a live table from a new one that reuses a dead one's id.
+_RESOLVERS: dict[int, tuple[weakref.ref, Resolver]] = {}
 
 
 def resolver(gaz: pd.DataFrame | None = None) -> Resolver:
     """The :class:`Resolver` of ``gaz`` (default: the installed gazetteer), built once per table."""
     gaz = gazetteer() if gaz is None else gaz
-    try:
-        found = _RESOLVERS.get(gaz)
-    except TypeError:  # an unhashable frame: no cache
-        return Resolver(gaz)
-    if found is None:
-        found = _RESOLVERS[gaz] = Resolver(gaz)
-    return found
+    found = _RESOLVERS.get(id(gaz))
+    if found is not None and found[0]() is gaz:
+        return found[1]
+    res = Resolver(gaz)
+    key = id(gaz)
+    _RESOLVERS[key] = (weakref.ref(gaz, lambda _ref: _RESOLVERS.pop(key, None)), res)
+    return res
 
 
 def resolve_place(
