@@ -96,10 +96,13 @@ _SKELETON = [
     (re.compile(r"(.)\1+"), r"\1"), (re.compile(r"[aeiouy]"), ""),
 ]
 _MARKAZ = re.compile(r"^\s*markaz(?:[-\s]+(?:e|i|ye|-)?)*\s*(\S.*)$", re.IGNORECASE)
+#: Generic words long enough to be recognised when glued to a name.
+_GLUABLE = sorted((w for w in ("district", "province", "wuleswali", "woleswali", "wuluswali", "woluswali",
+                               "uluswali", "alaqadari", "alaqahdari", "alakadari", "hukumati", "kalay", "kelay"))
+                  , key=len, reverse=True)
 #: Dari generic words are sometimes written glued to the name they precede.
 _GLUED_GENERIC = re.compile(r"(ولسوالی|ولایت|علاقهداری)(?=\S)")
-#: "شهر کابل" is "Kabul city"; inside a name (میدان شهر, Maydan Shahr) the word stays.
-_DARI_CITY = re.compile(r"^\s*شهر\s+(?=\S)")
+
 
 
 def fold(text: str) -> str:
@@ -110,8 +113,20 @@ def fold(text: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    text = _DARI_CITY.sub("", _GLUED_GENERIC.sub(r"\1 ", _APOSTROPHES.sub("", fold(text))))
-    return [t for t in _SPLIT.split(text) if t]
+    text = _GLUED_GENERIC.sub(r"\1 ", _APOSTROPHES.sub("", fold(text)))
+    return [part for t in _SPLIT.split(text) if t for part in _unglue(t)]
+
+
+@lru_cache(maxsize=65536)
+def _unglue(token: str) -> tuple[str, ...]:
+    """A generic word written together with the name ("WoluswaliAchin", "ZamtoKelay") apart."""
+    if token.isascii() and len(token) >= 9:
+        for word in _GLUABLE:
+            if token.startswith(word) and len(token) - len(word) >= 3:
+                return (word, token[len(word):])
+            if token.endswith(word) and len(token) - len(word) >= 3:
+                return (token[: -len(word)], word)
+    return (token,)
 
 
 @lru_cache(maxsize=65536)

@@ -86,8 +86,8 @@ _POLICE_DISTRICT = re.compile(
     re.IGNORECASE,
 )
 #: Head words of "X of Y" names (city, centre, market, fort of Y): Y is the place meant.
-_HEAD = re.compile(r"^\s*(?:shahr|markaz|bazaa?r|qal[‘'`ʿ]?[ae]h?|kala|qala)(?:[-\s]+(?:e|i|ye|-)?)+\s*(\S.*)$",
-                   re.IGNORECASE)
+_HEAD = re.compile(r"^\s*(?:shahr|markaz|bazaa?r|qal[‘'`ʿ]?[ae]h?|kala|qala|شهر|مرکز|بازار|قلعه)"
+                   r"(?:[-\s\u200c]+(?:e|i|ye|-)?)+\s*(\S.*)$", re.IGNORECASE)
 #: Separators between the parts of a location: "Jani Khel, Paktya", "Sangin - Helmand", and
 #: the words of "Nahr-e-Shahi district in Balkh province", "outskirts of Kabul".
 _SEGMENTS = re.compile(r"\s*(?:[,;/،]|\s[-–]\s)\s*")
