@@ -2,9 +2,9 @@
 
 A row with coordinates is reverse-geocoded by point-in-polygon; a row with only a place name
 is looked up in the gazetteer, using any province named in the same text or in an ``admin1``
-column (and a district in an ``admin2`` column) as context. Names are matched in three tiers:
-the exact normalised key, the looser phonetic key, then fuzzy similarity (rapidfuzz) above a
-calibrated threshold. Nothing is guessed: a name that fits several units, or several units
+column (and a district in an ``admin2`` column) as context. Names are matched in tiers: the
+normalised key or the looser phonetic key, then the consonant skeleton, then fuzzy similarity
+(rapidfuzz), with thresholds calibrated on a labelled set (:class:`Thresholds`). Nothing is guessed: a name that fits several units, or several units
 within a whisker of each other, is ``ambiguous`` with its candidates; one that fits none is
 ``unmatched``; both keep their row with empty codes.
 
@@ -36,6 +36,7 @@ ADMIN_FIELDS = ["admin1", "admin1_pcode", "admin2", "admin2_pcode"]
 GEOCODE_FIELDS = [*ADMIN_FIELDS, "latitude", "longitude", "geo_precision", "match_name", "match_score",
                   "match_status", "match_note"]
 
+
 @dataclass(frozen=True)
 class Thresholds:
     """How close a spelling must come to a gazetteer name, tier by tier.
@@ -43,27 +44,28 @@ class Thresholds:
     Scores are rapidfuzz ``ratio`` (0-100) between phonetic keys. "Context" is a province or
     district given alongside the name (column or text): it leaves a few hundred candidate
     names instead of thousands, so a looser match is as safe there. Calibrated with
-    ``python -m geo.eval calibrate --vary NAME --values ...`` on the labelled set (6,534
+    ``python -m geo.eval calibrate --vary NAME --values ...`` on the labelled set (6,533
     spellings of districts and towns) and on 967 foreign towns that must stay unmatched;
     the full table is in docs/BENCHMARKS.md ("Fuzzy thresholds").
     """
 
-    #: Fuzzy tier, no context. At 86: 11 wrong districts, 71 foreign towns matched (most are
-    #: namesakes across the border: Farkhor, Guliston, Ishqoshim). At 84, 7 more right answers
-    #: cost 26 more foreign matches; at 88, 5 fewer right ones save only 7.
+    #: Fuzzy tier, no context. At 86: 11 wrong districts in 6,533 spellings and 48 of 967
+    #: foreign towns matched (most are namesakes across the border: Farkhor, Guliston,
+    #: Ishqoshim). At 84, 9 more right answers cost 17 more foreign matches; at 88, 5 fewer
+    #: right answers save only 3.
     fuzzy: float = 86.0
-    #: Fuzzy tier within a province or district. 74 gets 18 more right answers than 80 for one
-    #: more wrong district; at 70, 24 more right answers cost 4 more wrong ones.
+    #: Fuzzy tier within a province or district. 74 gets 18 more right answers than 78 for one
+    #: more wrong district; at 70, 22 more right answers cost 4 more wrong districts.
     fuzzy_context: float = 74.0
     #: Skeleton tier (same consonants), no context: the phonetic keys must still be this close.
-    #: At 70 against 80: 27 more right answers, no more wrong ones, 5 more foreign matches;
-    #: below 70 foreign matches grow faster than right answers.
+    #: At 70 against 80: 29 more right answers, no more wrong ones, 5 more foreign matches; at
+    #: 60, 10 more right answers cost a wrong district and 11 more foreign matches.
     skeleton: float = 70.0
     #: Skeleton tier within a province or district: the consonants are enough (0 and 40 give
     #: the same answers; 60 loses 5 right ones).
     skeleton_context: float = 0.0
     #: Candidates scoring within this many points of the best are a near-tie: ambiguous
-    #: (0 to 5 change nothing on the labelled set; 8 turns one right answer ambiguous).
+    #: (0 to 5 give the same answers on the labelled set; 8 turns one right answer ambiguous).
     near_tie: float = 3.0
 
 
@@ -109,7 +111,8 @@ class Match:
         For ``ambiguous``: one label per candidate unit, "Name (P-code)", sorted.
     score
         Similarity of the reported name to the matched one: 100 exact, less for the
-        phonetic and fuzzy tiers (rapidfuzz ``ratio`` of the keys); 0 when nothing matched.
+        looser tiers (rapidfuzz ``ratio`` of the keys); 0 when nothing matched, NaN when
+        only the context (province or district given) resolved.
     method
         ``exact``, ``phonetic``, ``skeleton``, ``fuzzy``, ``context`` (only the admin1/admin2 hint
         resolved) or ``""``.
@@ -383,7 +386,7 @@ class Resolver:
                 if len(rows):
                     unit = "district" if kind == "adm2" else "province"
                     what = elsewhere or f"'{location}' not found"
-                    return Match("matched", entry=self._best(rows), score=0.0, method="context",
+                    return Match("matched", entry=self._best(rows), score=float("nan"), method="context",
                                  note="; ".join(filter(None, [note, f"{what}: only the {unit} is known"])))
         return Match("unmatched", note="; ".join(filter(None, [note, elsewhere])))
 
@@ -663,7 +666,8 @@ def read_places(path: str | os.PathLike[str]) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
-        raise GeoError(f"{path} is not a readable CSV: {exc}.") from None
+        raise GeoError(f"{path} is not a readable CSV: {str(exc).strip().rstrip('.')}; "
+                       "quote values that contain the separator.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if "location" not in frame.columns:
         raise GeoError(f"{path} has no 'location' column (found: {', '.join(frame.columns) or 'none'}); "
