@@ -45,8 +45,8 @@ def spellings(n_places: int, seed: int) -> list[str]:
     names += list(rng.choice(dari.to_numpy(), n_places // 10, replace=False))
     for name in rng.choice(latin.to_numpy(), n_places // 2, replace=False):
         names += [v for _, v in _variants(str(name), LATIN_RULES, {}, str(name), 1, 0)]
-    names += [f"Unknown village {i}" for i in range(n_places // 50)]
-    return list(dict.fromkeys(names))[:n_places]
+    unknown = [f"Unknown village {i}" for i in range(n_places // 50)]
+    return list(dict.fromkeys(names))[: n_places - len(unknown)] + unknown
 
 
 def make_rows(n_rows: int, names: list[str], seed: int) -> pd.DataFrame:
