@@ -24,7 +24,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._errors import GeoError
 from geo._io import atomic_write_text
 from geo.boundaries import find_boundary_file, load_admin
 
@@ -491,6 +490,6 @@ def check_aliases(gaz: pd.DataFrame) -> list[str]:
     return bad
 
 
-__all__ = ["GeoError", "KIND_ORDER", "LEVEL_WORDS", "PRECISION", "build_gazetteer", "check_aliases",
-           "fold", "gazetteer", "skeleton", "geonames_places", "glued_ezafe", "level_hint", "name_variants",
-           "normalise", "phonetic", "read_place_aliases"]
+__all__ = ["KIND_ORDER", "LEVEL_WORDS", "PRECISION", "build_gazetteer", "check_aliases", "fold", "gazetteer",
+           "geonames_places", "glued_ezafe", "is_reporter_script", "level_hint", "name_variants", "normalise",
+           "phonetic", "read_place_aliases", "skeleton"]

@@ -4,9 +4,10 @@ A row with coordinates is reverse-geocoded by point-in-polygon; a row with only 
 is looked up in the gazetteer, using any province named in the same text or in an ``admin1``
 column (and a district in an ``admin2`` column) as context. Names are matched in tiers: the
 normalised key or the looser phonetic key, then the consonant skeleton, then fuzzy similarity
-(rapidfuzz), with thresholds calibrated on a labelled set (:class:`Thresholds`). Nothing is guessed: a name that fits several units, or several units
-within a whisker of each other, is ``ambiguous`` with its candidates; one that fits none is
-``unmatched``; both keep their row with empty codes.
+(rapidfuzz), with thresholds calibrated on a labelled set (:class:`Thresholds`). Nothing is
+guessed: a name that fits several units, or several units within a whisker of each other, is
+``ambiguous`` with its candidates; one that fits none is ``unmatched``; both keep their row
+with empty codes.
 
 Work is done once per distinct (location, admin1, admin2), not per row, then joined back.
 """

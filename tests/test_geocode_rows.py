@@ -1,12 +1,10 @@
 """Geocoding tables of places: reverse geocoding, per-place work joined back to rows, the CLI."""
 
 import io
-import os
 import time
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner

@@ -1,6 +1,5 @@
 """Resolving reported place names: normalisation, tiers, context, ambiguity, landmarks."""
 
-import pandas as pd
 import pytest
 
 from geo import resolve_place
@@ -284,3 +283,10 @@ def test_resolving_with_a_table_of_ones_own(boundaries_dir):
     only_balkh = gaz[gaz["admin1_pcode"] == "AF21"].copy()
     assert resolve_place("Nahri Shahi", gaz=only_balkh).entry["admin2_pcode"] == "AF2102"
     assert resolve_place("Kabul", gaz=only_balkh).status == "unmatched"
+
+
+def test_docstring_examples_hold():
+    import doctest
+    import sys
+
+    assert doctest.testmod(sys.modules["geo.gazetteer"]).failed == 0
