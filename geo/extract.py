@@ -44,6 +44,7 @@ The records carry the 20 schema columns (so ``geo render --incidents`` reads the
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -432,6 +433,7 @@ def _indexes() -> tuple[dict[str, list[dict]], dict[str, dict], int]:
 
 _DROP = EZAFE | FILLER | set(LEVEL_WORDS)
 _PLURAL_LEVEL = {"provinces": "adm1", "districts": "adm2", "cities": "place", "towns": "place", "villages": "place"}
+_CALENDAR = {m.lower() for m in calendar.month_name[1:]} | {d.lower() for d in calendar.day_name}
 _LOCATIVE = {"in", "near", "at", "outside", "from", "to", "of", "into", "across", "around", "inside", "between", "and"}
 
 
@@ -451,6 +453,10 @@ def _choose_kind(entries: list[dict], level: str | None, capitals: dict[str, dic
         if capital_towns:
             return [e for e in capital_towns if e["kind"] == "place"] or capital_towns
         return prov
+    if len({e["admin2_pcode"] for e in entries if e["kind"] == "adm2"}) > 1:
+        # Namesake districts (Jani Khel in Paktya and in Paktika): a town of that name in one of
+        # them does not settle it; the province named nearby does, later.
+        return [e for e in entries if e["kind"] in ("place", "adm2")]
     for kind in ("place", "adm2"):
         if kind in kinds:
             return [e for e in entries if e["kind"] == kind]
@@ -508,7 +514,9 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
         hit = None
         for length in range(min(longest, len(toks) - i), 0, -1):
             j = i + length - 1
-            if toks[i].low in _DROP or toks[j].low in _DROP or toks[i].raw.isdigit():
+            if toks[i].low in _DROP or toks[j].low in _DROP or toks[i].raw.isdigit() or toks[j].raw.isdigit():
+                continue
+            if toks[i].low in _CALENDAR:  # "March 26": GeoNames has a village called March
                 continue
             span = text[toks[i].start : toks[j].end]
             if re.search(r"[^\w\s’'\-‐.]", span) or "\n" in span:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geo.cli import app
-from geo.extract import EXTRA_COLUMNS, Article, extract_incidents, find_fatalities, read_article, split_sentences
+from geo.extract import EXTRA_COLUMNS, Article, extract_incidents, find_fatalities, find_places, read_article, split_sentences
 from geo.schema import COLUMNS
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
@@ -389,3 +389,9 @@ def test_a_place_finder_can_add_spans_the_rules_skip(boundaries_dir):
     # ... but a model that proposes it gets it resolved with the same gazetteer.
     found = extract_incidents([Article("w.txt", text, date(2023, 5, 8), "w")], finder=OneSpan("achin"))
     assert found.incidents.iloc[0]["admin2_pcode"] == "AF0615"
+
+
+def test_dates_are_not_places(boundaries_dir):
+    # GeoNames knows a village called March (Badakhshan); "on March 18" is a date.
+    places = find_places("an attack on three ISIS hideouts in Mazar-e-Sharif on March 18, and on Friday")
+    assert [(p.text, p.admin2_pcode) for p in places] == [("Mazar-e-Sharif", "AF2101")]

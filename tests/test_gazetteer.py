@@ -69,7 +69,9 @@ def test_every_curated_alias_points_at_an_installed_place(boundaries_dir):
     aliases = pd.read_csv(files("geo") / "data" / "place_aliases.csv")
     gaz = gazetteer()
     keys = set(zip(gaz["key"], gaz["kind"]))
-    missing = [a for a, k in zip(aliases["alias"], aliases["target_kind"]) if (normalise(a), k) not in keys]
+    # A landmark with coordinates of its own (an airfield) is a place inside its target unit.
+    kinds = aliases["target_kind"].where(aliases["latitude"].isna(), "place")
+    missing = [a for a, k in zip(aliases["alias"], kinds) if (normalise(a), k) not in keys]
     assert missing == []
 
 
