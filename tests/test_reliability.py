@@ -48,6 +48,7 @@ CASES = [
         "row 7: latitude 'north' is not a latitude",
         "row 5: location 'Paris' is outside",
         "row 6: location 'Mazar-e-Sharif' is outside",
+        "latitude and longitude look swapped (swapped, the point lies in Mazar-e-Sharif, Balkh AF2101)",
     ]),
     ("unknown_actors.csv", (3, 3, 0), [
         "row 3: actor1 'Front of Nowhere' is not in the actor table; kept as written",
