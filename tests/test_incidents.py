@@ -1,4 +1,3 @@
-import pandas as pd
 import pytest
 
 from geo import COLUMNS, GeoError, geocode, load_incidents, read_incidents

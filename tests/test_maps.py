@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from geo import load_incidents, render_map, save_map
-from geo.maps import actor_colour, classify, escape, map_html
+from geo.maps import actor_colour, classify, map_html
 
 ISKP = "Islamic State Khorasan Province (ISKP)"
 HOSTILE = {

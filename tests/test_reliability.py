@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -228,16 +229,24 @@ def test_paths_and_urls_in_inputs_are_never_followed(write_csv, tmp_path, bounda
     assert 'href="file:' not in html and "file:///etc/passwd" in html  # shown as text only
 
 
-def test_two_renders_at_once_leave_one_whole_map(tmp_path, boundaries_dir):
+def test_two_renders_at_once_leave_one_whole_map_and_a_sound_cache(tmp_path, boundaries_dir):
     import os
     import subprocess
     import sys
 
-    out = tmp_path / "same.html"
-    env = {**os.environ, "GEO_BOUNDARIES": str(boundaries_dir)}
+    out, cache = tmp_path / "maps" / "same.html", tmp_path / "cache"
+    # An empty cache: both processes parse, simplify and write the same entries at once.
+    env = {**os.environ, "GEO_BOUNDARIES": str(boundaries_dir), "GEO_CACHE": str(cache)}
     cmd = [sys.executable, "-m", "geo", "render", "--month", "2023-03", "-o", str(out)]
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
-    assert all(p.wait(timeout=120) == 0 for p in procs)
+    assert all(p.wait(timeout=180) == 0 for p in procs)
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
-    assert [p.name for p in tmp_path.iterdir()] == ["same.html"]
+    assert [p.name for p in out.parent.iterdir()] == ["same.html"]
+    leftovers = [p for p in cache.rglob("*") if p.is_file() and (p.name.startswith(".") or p.suffix == ".tmp")]
+    assert leftovers == []
+    # A third run reads what the two wrote and draws the same map.
+    again = subprocess.run([*cmd[:-1], str(tmp_path / "again.html")], env=env, capture_output=True, timeout=180)
+    assert again.returncode == 0, again.stderr
+    same = lambda text: re.sub(r"_[0-9a-f]{32}", "_id", text)  # folium names elements at random
+    assert same((tmp_path / "again.html").read_text(encoding="utf-8")) == same(html)
