@@ -14,7 +14,6 @@ Work is done once per distinct (location, admin1, admin2), not per row, then joi
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from geo._csv import decode_text, sniff_delimiter
 from geo._errors import GeoError
 from geo.boundaries import load_admin
 from geo.gazetteer import KIND_ORDER, _BRACKETS, gazetteer, level_hint, normalise, phonetic, skeleton
@@ -639,8 +639,8 @@ PLACE_COLUMNS = ["latitude", "longitude", "admin1", "admin1_pcode", "admin2", "a
 
 
 def read_places(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a CSV of places to geocode (UTF-8 with or without BOM, or Windows-1252; comma,
-    semicolon or tab separated), every value as text.
+    """Read a CSV of places to geocode (UTF-8 with or without BOM, UTF-16 with BOM, or
+    Windows-1252; comma, semicolon or tab separated), every value as text.
 
     Raises
     ------
@@ -648,22 +648,10 @@ def read_places(path: str | os.PathLike[str]) -> pd.DataFrame:
         When the file cannot be read or has no ``location`` column.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise GeoError(f"Could not read {path}: {exc.strerror}.") from None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+    text = decode_text(path, "file of places")
     if not text.strip():
         raise GeoError(f"{path} is empty; expected a CSV with a location column.")
-    try:
-        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = sniff_delimiter(text)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:

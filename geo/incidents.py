@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.errors
 
+from geo._csv import decode_text, sniff_delimiter
 from geo._errors import GeoError
 from geo.actors import canonical_actors, is_known_actor
 from geo.schema import COLUMNS, INCIDENT_SCHEMA, REQUIRED
@@ -88,39 +89,16 @@ def parse_month(month: str) -> str:
     return str(month).strip()
 
 
-def _decode(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise GeoError(f"Could not read the incident file {path}: {exc.strerror or exc}.") from None
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" is UTF-16 with a BOM
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    if b"\x00" in raw:
-        raise GeoError(f"The incident file {path} contains NUL bytes, so it is not a CSV text file; save it as 'CSV UTF-8'.")
-    for encoding in ("utf-8-sig", "cp1252"):  # Excel on Windows still writes cp1252
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise GeoError(f"The incident file {path} is neither UTF-8 nor Windows-1252 text; save it as 'CSV UTF-8'.")
-
-
 def _read_csv(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows of a CSV indexed by their spreadsheet row number (header = row 1), and ragged rows.
 
     The csv module is used rather than ``pandas.read_csv`` because a row with the wrong number
     of fields must become a reported reject with its row number, not a failure of the file.
     """
-    text = _decode(path)
+    text = decode_text(path, "incident file")
     if not text.strip():
         raise GeoError(f"The incident file {path} is empty.")
-    try:
-        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, lines, ragged = [], [], []
     try:
