@@ -29,9 +29,10 @@ app = typer.Typer(
     name="geo",
     help=(
         "Turn conflict incident reports into maps an analyst can defend.\n\n"
-        "Boundaries are read from the folder in $GEO_BOUNDARIES (COD-AB zipped shapefiles), "
-        "or ./boundaries. Without --incidents, commands use the sample incidents transcribed "
-        "from the two seed articles."
+        "Boundaries (COD-AB, geoBoundaries or GADM files) are read from the folder in "
+        "$GEO_BOUNDARIES, else from the files 'geo boundaries fetch' or 'add' registered, or "
+        "./boundaries. Without --incidents, commands use the sample incidents transcribed from "
+        "the two seed articles."
     ),
     no_args_is_help=True,
     add_completion=False,
