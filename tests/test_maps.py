@@ -114,3 +114,16 @@ def test_a_failed_write_leaves_the_old_map(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         _io.atomic_write_text(target, "new")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["m.html"]
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    from geo._io import atomic_write_text
+
+    mask = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "m.html", "<html></html>")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
