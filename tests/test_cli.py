@@ -127,3 +127,14 @@ def test_help_explains_every_command():
     for command in ("incidents", "aggregate", "render"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "--incidents" in result.stdout
+
+
+def test_aggregate_as_json(boundaries_dir):
+    result = run("aggregate", "--month", "2023-04", "--by", "month,adm2,verification", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [
+        {"month": "2023-04", "admin2": "Nahr-e-Shahi", "admin2_pcode": "AF2102", "verification": "claimed",
+         "incidents": 1, "fatalities": 6},
+        {"month": "2023-04", "admin2": "Zaranj", "admin2_pcode": "AF3401", "verification": "corroborated",
+         "incidents": 1, "fatalities": 0},
+    ]

@@ -76,3 +76,15 @@ def test_render_help_lists_the_options():
     result = run("render", "--help")
     for option in ("--from", "--to", "--level", "--tiles", "--cluster", "--cdn", "--png", "--metric", "--actor"):
         assert option in result.stdout
+
+
+def test_crowded_months_cluster_unless_told_not_to(tmp_path, boundaries_dir):
+    rows = ["incident_id,event_date,actor1,location,latitude,longitude"]
+    rows += [f"N{i},2023-03-05,Taliban,Somewhere,{33.0 + (i % 12) * 0.2:.2f},{65.0 + (i // 12) * 0.3:.2f}" for i in range(120)]
+    path = tmp_path / "crowded.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    auto, off = tmp_path / "auto.html", tmp_path / "off.html"
+    assert run("render", "--month", "2023-03", "-i", str(path), "--out", str(auto)).exit_code == 0
+    assert run("render", "--month", "2023-03", "-i", str(path), "--no-cluster", "--out", str(off)).exit_code == 0
+    assert "L.markerClusterGroup(" in auto.read_text(encoding="utf-8")  # over CLUSTER_AT markers: clustered
+    assert "L.markerClusterGroup(" not in off.read_text(encoding="utf-8")
