@@ -22,6 +22,7 @@ import html
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -82,24 +83,33 @@ def escape(text: object) -> str:
     """HTML-escape ``text`` for popups and tooltips.
 
     Besides ``& < > " '`` this also neutralises backticks, ``${`` and backslashes, so the
-    result is inert inside a JavaScript template literal too (folium puts some HTML there).
+    result is inert inside a JavaScript template literal too (folium puts some HTML there), and
+    braces, so it is inert as Jinja2 template source: branca parses some rendered output as a
+    template again, and input text must never be read as one.
     """
     if text is None or (isinstance(text, float) and math.isnan(text)) or text is pd.NA:
         return ""
-    out = html.escape(str(text), quote=True)
-    return out.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    return html.escape(str(text), quote=True).translate(_HTML_EXTRA)
+
+
+#: Characters :func:`html.escape` leaves that would be live in a JS template literal or in Jinja2.
+_HTML_EXTRA = str.maketrans({"\\": "&#92;", "`": "&#96;", "$": "&#36;", "{": "&#123;", "}": "&#125;"})
+#: A brace that would open a Jinja2 tag (``{{``, ``{%``, ``{#``); in JSON text only a string can hold one.
+_JINJA_OPEN = re.compile(r"\{(?=[{%#])")
 
 
 def _js(obj: object) -> str:
     """``obj`` as compact JSON that is safe inside an inline ``<script>``.
 
     ``<`` and ``>`` (and the JavaScript line separators) are written as ``\\u`` escapes, so no
-    string can close the script element or open an HTML comment in it.
+    string can close the script element or open an HTML comment in it, and so is a brace that
+    would open a Jinja2 tag: JSON's own braces never do (an object's ``{`` is followed by ``"`` or
+    ``}``), so every such brace is inside a string, where ``\\u007b`` means the same.
     """
     text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     for char in "<>\u2028\u2029":
         text = text.replace(char, f"\\u{ord(char):04x}")
-    return text
+    return _JINJA_OPEN.sub(r"\\u007b", text)
 
 
 def _link(url: str) -> str:
@@ -208,7 +218,39 @@ def _geojson(geometry: np.ndarray, properties: list[dict]) -> str:
     return f'{{"type":"FeatureCollection","features":[{features}]}}'
 
 
-class _Choropleth(Layer):
+class _Raw(Element):
+    """Text put into the page as it is: asset texts are not Jinja templates (they hold braces)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class _Macro(MacroElement):
+    """A MacroElement whose rendered macros go into the page as they are.
+
+    branca's ``MacroElement.render`` wraps each macro's output in ``Element(text)``, which parses
+    that text as a Jinja2 template a second time when the page is rendered: any ``{{ }}`` that
+    reached the output would run. Ours add the output as :class:`_Raw` text instead, so what a
+    macro writes is never read as a template (input text is also escaped brace-free on its way
+    in, for folium's own elements).
+    """
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        module = self._template.module
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            macro = getattr(module, part, None)
+            if macro is not None:
+                target.add_child(_Raw(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _Choropleth(Layer, _Macro):
     """One admin level shaded by class, with every month's values in its features."""
 
     _template = Template(
@@ -303,7 +345,7 @@ def _popup_row(row: pd.Series) -> str:
     return f'<table class="geo-popup"><caption>{escape(row["incident_id"])}</caption>{cells}</table>'
 
 
-class _Points(MacroElement):
+class _Points(_Macro):
     """An actor's markers, drawn into its layer (a feature group or a cluster group)."""
 
     _template = Template(
@@ -401,18 +443,7 @@ def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame, months: list[str], 
     return order, cluster
 
 
-class _Raw(Element):
-    """Text put into the page as it is: asset texts are not Jinja templates (they hold braces)."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.text = text
-
-    def render(self, **kwargs) -> str:
-        return self.text
-
-
-class _Assets(MacroElement):
+class _Assets(_Macro):
     """The JavaScript and CSS the map uses and nothing else, inlined (offline) or linked (CDN).
 
     The texts come from the installed folium-offline package; the map's own runtime script
@@ -451,7 +482,7 @@ class _Assets(MacroElement):
         super().render(**kwargs)
 
 
-class _TimeControl(MacroElement):
+class _TimeControl(_Macro):
     """A month-by-month player and slider (Leaflet.TimeDimension) that steps every layer."""
 
     _template = Template(
@@ -671,7 +702,7 @@ _LEGEND = Template(
 )
 
 
-class _Overlay(MacroElement):
+class _Overlay(_Macro):
     """Title box and legend, drawn as plain HTML and CSS (no legend plugin, nothing to fetch)."""
 
     _template = _LEGEND

@@ -34,7 +34,7 @@ ISKP = "Islamic State Khorasan Province (ISKP)"
 ACTORS = [ISKP, "Taliban", "Civilians (Afghanistan)"]  # most incidents first
 HOSTILE_ACTOR = "<script>alert('actor')</script>"
 HOSTILE_PLACE = "<img src=x onerror=alert(1)>"
-HOSTILE_NOTES = "`${alert(3)}` </script><script>alert(4)</script>"
+HOSTILE_NOTES = "`${alert(3)}` </script><script>alert(4)</script> {{ 7*191919 }} {# {%"  # HTML, JS, Jinja2
 
 
 def hostile_rows(month: str, n: int) -> list[dict]:
@@ -73,7 +73,7 @@ def maps(tmp_path_factory, boundaries_dir) -> dict[str, Path]:
         "range": render(folder / "range.html", "--from", "2023-03", "--to", "2023-04"),
         "cluster": render(folder / "cluster.html", "--month", "2023-03", "--cluster"),
         "tiles": render(folder / "tiles.html", "--month", "2023-03", "--tiles", "openstreetmap"),
-        "hostile": render(folder / "hostile.html", "--month", "2023-03", "-i", str(hostile), "--title", "<b>t</b>"),
+        "hostile": render(folder / "hostile.html", "--month", "2023-03", "-i", str(hostile), "--title", "<b>t</b> {{ 7*7 }}"),
         "cdn": render(folder / "cdn.html", "--from", "2023-03", "--to", "2023-04", "--cluster", "--cdn"),
         "hostile_range": render(folder / "hostile_range.html", "--from", "2023-03", "--to", "2023-04",
                                 "-i", str(hostile), "--cluster"),
@@ -203,14 +203,14 @@ def test_popup_and_tooltip_show_hostile_text_as_text(open_map, maps):
     popup.wait_for()
     text = popup.inner_text()
     for raw in (HOSTILE_ACTOR, HOSTILE_PLACE, "`${alert(3)}`", "</script><script>alert(4)</script>",
-                "javascript:alert(2)", "X<2023-03-0>"):
+                "{{ 7*191919 }} {# {%", "javascript:alert(2)", "X<2023-03-0>"):
         assert raw in text
     # Only our own markup: no image, script or javascript: link was made from the input.
     assert popup.locator("img, script, [onerror]").count() == 0
     assert popup.locator("a").evaluate_all("els => els.map(a => a.getAttribute('href'))") == [
         "https://example.org/a?b=1&c=<2>"
     ]
-    assert page.locator(".geo-title h1").inner_text() == "<b>t</b>"
+    assert page.locator(".geo-title h1").inner_text() == "<b>t</b> {{ 7*7 }}"
     opened.shot("hostile-popup")
     opened.assert_clean()
 
