@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from geo._errors import GeoError
+
+if TYPE_CHECKING:  # the CLI's help reads KEYS without loading pandas
+    import pandas as pd
 
 #: Aggregation keys and the output columns each one gives.
 KEYS: dict[str, list[str]] = {

@@ -10,20 +10,18 @@ import tempfile
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
-import pandas as pd
 import typer
 
+# Only light modules at the top: pandas, geopandas, pandera and folium are imported by the
+# commands that use them, so `geo --help` answers at once.
 from geo._errors import GeoError
-from geo._formats import format_table
-from geo._io import atomic_write_text
-from geo.actors import canonical_actor
-from geo.aggregate import KEYS, aggregate, parse_keys
-from geo.boundaries import load_admin
-from geo.geocode import geocode
-from geo.incidents import filter_month, parse_month, read_incidents, to_schema
-from geo.maps import CLUSTER_AT, LEVEL_CHOICES, METRICS, map_html, render_map, save_map, save_png, tile_provider
+from geo._options import CLUSTER_AT, LEVEL_CHOICES, METRICS
+from geo.aggregate import KEYS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     name="geo",
@@ -37,6 +35,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: rich's help renderer costs 0.2 s of imports on every `geo --help`.
+    rich_markup_mode=None,
 )
 
 IncidentsOpt = Annotated[
@@ -76,6 +76,8 @@ def _user_errors() -> Iterator[None]:
 
 
 def _check_month(month: str | None) -> str | None:
+    from geo.incidents import parse_month
+
     if month is None:
         return None
     try:
@@ -92,6 +94,11 @@ def _load(
     Every problem is printed to stderr with file, row, column and value; the totals line
     ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file.
     """
+    from geo._io import atomic_write_text
+    from geo.boundaries import load_admin
+    from geo.geocode import geocode
+    from geo.incidents import filter_month, read_incidents
+
     frame, report = read_incidents(paths)
     for rec in report.rejected.itertuples(index=False):
         _err(f"rejected: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
@@ -130,6 +137,9 @@ def incidents(
     rejects: RejectsOpt = None,
 ) -> None:
     """Print geocoded incidents in the geo schema (20 columns, fixed order) to stdout."""
+    from geo._formats import format_table
+    from geo.incidents import to_schema
+
     month = _check_month(month)
     with _user_errors():
         located = _load(paths, month, strict=strict, rejects=rejects)
@@ -149,6 +159,10 @@ def aggregate_cmd(
 
     By actor, an incident counts once for each distinct actor involved (actor1 or actor2).
     """
+    from geo._formats import format_table
+    from geo.aggregate import aggregate, parse_keys
+    from geo.incidents import to_schema
+
     month = _check_month(month)
     with _user_errors():
         keys = parse_keys(by)
@@ -158,6 +172,8 @@ def aggregate_cmd(
 
 def _check_range(month: str | None, first: str | None, last: str | None) -> tuple[str, str] | None:
     """The months asked for, as (first, last); None when only a range's open end is given."""
+    from geo.incidents import parse_month
+
     checked = {}
     for hint, value in (("--month", month), ("--from", first), ("--to", last)):
         try:
@@ -228,6 +244,12 @@ def render(
     layer per actor. The file draws with no network unless --cdn is given. The last line
     printed is the path written (the PNG's last, when --png is given).
     """
+    import pandas as pd
+
+    from geo.actors import canonical_actor
+    from geo.incidents import to_schema
+    from geo.maps import map_html, render_map, save_map, save_png, tile_provider
+
     months = _check_range(month, first, last)
     if metric not in METRICS:
         raise typer.BadParameter(f"use one of {', '.join(METRICS)}", param_hint="--metric")
@@ -283,6 +305,8 @@ def render(
 
 def _period_label(months: list[str]) -> str:
     """'March 2023', 'March–April 2023' or 'December 2022 – April 2023'."""
+    import pandas as pd
+
     first, last = pd.Period(months[0], freq="M"), pd.Period(months[-1], freq="M")
     if first == last:
         return first.strftime("%B %Y")
@@ -345,6 +369,7 @@ def extract(
 
     Example: geo extract a.txt b.txt -p 2023-04-04 -p 2023-03-29 -s "Kabul Now" -s Sputnik -o drafts.csv
     """
+    from geo._formats import format_table
     from geo._io import atomic_write_text
     from geo.extract import extract_incidents, read_article
 
@@ -395,6 +420,8 @@ _TableFormat = Annotated[str, typer.Option("--format", "-f", help="text, csv or 
 
 
 def _print_layers(table: pd.DataFrame, fmt: str) -> None:
+    from geo._formats import format_table
+
     if fmt == "text":
         shown = table.assign(in_use=table["in_use"].map({True: "yes", False: "no"})) if "in_use" in table else table
         shown = shown.loc[:, [c for c in shown.columns if (shown[c].astype(str) != "").any()]]  # no empty columns
@@ -429,6 +456,8 @@ def boundaries_fetch(
     kept, so running the command again restarts it. GEO_HDX_URL, GEO_GEOBOUNDARIES_URL and
     GEO_GADM_URL point the publishers' base URLs at a mirror.
     """
+    import pandas as pd
+
     from geo.boundaries import describe, fetch_boundaries, registry_entries
 
     with _user_errors():
@@ -501,6 +530,8 @@ def boundaries_add(
     The schema (COD-AB, geoBoundaries, GADM) and the admin level are read from each file's
     columns; every layer is parsed and checked before it is registered.
     """
+    import pandas as pd
+
     from geo.boundaries import add_boundaries, describe
 
     with _user_errors():
@@ -516,6 +547,9 @@ def boundaries_check(fmt: _TableFormat = "text") -> None:
 
     Prints the mismatches (exit 1 when there are any) and how many geometries were repaired.
     """
+    import pandas as pd
+
+    from geo._formats import format_table
     from geo.boundaries import check_hierarchy, load_admin
 
     if fmt not in ("text", "csv", "json"):

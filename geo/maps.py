@@ -46,6 +46,7 @@ from offlinefolium.map import FitBounds, Layer
 
 from geo._errors import GeoError
 from geo._io import atomic_write_text
+from geo._options import CLUSTER_AT, LEVEL_CHOICES, METRICS  # noqa: F401 (defined apart for a fast `geo --help`)
 from geo.aggregate import aggregate
 from geo.boundaries import load_admin, web_geometry
 from geo.schema import GEO_PRECISION, TIME_PRECISION
@@ -57,12 +58,7 @@ ZERO_COLOUR = "#f7f7f7"
 _FALLBACK = ["#e41a1c", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#377eb8", "#4daf4a", "#999999"]
 #: Friendly tile names; any other xyzservices provider name (e.g. OpenTopoMap) works too.
 TILES = {"openstreetmap": "OpenStreetMap.Mapnik"}
-METRICS = ("incidents", "fatalities")
 LEVELS = {1: ("adm1", "admin1", "Provinces"), 2: ("adm2", "admin2", "Districts")}
-#: ``--level`` choices and the admin levels each one draws.
-LEVEL_CHOICES = {"adm1": (1,), "adm2": (2,), "all": (1, 2)}
-#: Points are clustered automatically when one actor has more markers than this in one month.
-CLUSTER_AT = 100
 #: Decimals kept in embedded outlines: 1e-4 degrees is about 11 m, far below the simplification.
 COORD_DECIMALS = 4
 #: What the map needs from folium-offline's asset lists, by folium's own asset names: Leaflet
