@@ -12,3 +12,5 @@ METRICS = ("incidents", "fatalities")
 LEVEL_CHOICES = {"adm1": (1,), "adm2": (2,), "all": (1, 2)}
 #: Points are clustered automatically when one actor has more markers than this in one month.
 CLUSTER_AT = 100
+#: Engines that run read → geocode → aggregate: in this process, or on a dask.distributed cluster.
+ENGINES = ("pandas", "dask")

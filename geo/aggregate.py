@@ -39,7 +39,8 @@ def aggregate(incidents: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     Parameters
     ----------
     incidents
-        Geocoded incidents in the schema.
+        Geocoded incidents in the schema; a dask frame (from :func:`geo.distributed.load_incidents`)
+        is counted on its cluster, with the same result.
     by
         Keys from ``month, actor, adm1, adm2, event_type, verification``. By ``actor``, an
         incident counts once for each distinct actor involved (actor1 or actor2), as conflict
@@ -54,6 +55,10 @@ def aggregate(incidents: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
         under an empty code rather than dropped.
     """
     keys = parse_keys(by)
+    if hasattr(incidents, "npartitions"):  # a dask frame (geo.distributed): counted on its cluster
+        from geo.distributed import aggregate as aggregate_distributed
+
+        return aggregate_distributed(incidents, keys)
     frame = incidents.assign(month=incidents["event_date"].astype(str).str[:7])
     if "actor" in keys:
         actors = frame[["incident_id", "actor1", "actor2"]].melt(id_vars="incident_id", value_name="actor")

@@ -17,10 +17,11 @@ import typer
 # Only light modules at the top: pandas, geopandas, pandera and folium are imported by the
 # commands that use them, so `geo --help` answers at once.
 from geo._errors import GeoError
-from geo._options import CLUSTER_AT, LEVEL_CHOICES, METRICS
+from geo._options import CLUSTER_AT, ENGINES, LEVEL_CHOICES, METRICS
 from geo.aggregate import KEYS
 
 if TYPE_CHECKING:
+    import distributed
     import pandas as pd
 
 app = typer.Typer(
@@ -60,6 +61,17 @@ RejectsOpt = Annotated[
     ),
 ]
 
+EngineOpt = Annotated[
+    str,
+    typer.Option(help="Where read, geocode and aggregate run: pandas (this process) or dask (a dask.distributed "
+                      "cluster: a local one with a worker per core, or the one at --scheduler). Same results."),
+]
+SchedulerOpt = Annotated[
+    Optional[str],
+    typer.Option(help="Address of a running dask scheduler for --engine dask, e.g. tcp://10.0.0.5:8786; the input "
+                      "files must be readable by its workers at the same paths. Default: a local cluster."),
+]
+
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
@@ -86,30 +98,55 @@ def _check_month(month: str | None) -> str | None:
         raise typer.BadParameter(str(exc), param_hint="--month") from None
 
 
+@contextmanager
+def _engine(engine: str, scheduler: str | None) -> Iterator[distributed.Client | None]:
+    """None for the pandas engine; a client of the cluster for the dask engine (closed on exit)."""
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"use one of {', '.join(ENGINES)}", param_hint="--engine")
+    if engine == "pandas":
+        if scheduler:
+            raise typer.BadParameter("a scheduler is only used with --engine dask", param_hint="--scheduler")
+        yield None
+        return
+    from geo.distributed import connect
+
+    with _user_errors(), connect(scheduler) as client:
+        yield client
+
+
 def _load(
-    paths: list[Path] | None, month: str | None, *, strict: bool = False, rejects: Path | None = None
+    paths: list[Path] | None, month: str | None, *, strict: bool = False, rejects: Path | None = None,
+    client: distributed.Client | None = None,
 ) -> pd.DataFrame:
     """Read, report, filter and geocode: the common first half of every command.
 
     Every problem is printed to stderr with file, row, column and value; the totals line
     ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file.
+    With a dask ``client`` the work runs on its cluster and a dask frame is returned.
     """
     from geo._io import atomic_write_text
     from geo.boundaries import load_admin
     from geo.geocode import geocode
     from geo.incidents import filter_month, read_incidents
 
-    frame, report = read_incidents(paths)
+    if client is None:
+        frame, report = read_incidents(paths)
+        located = geocode(filter_month(frame, month))
+    else:
+        from geo.distributed import load_incidents
+
+        located, report = load_incidents(paths, month, client=client)
     for rec in report.rejected.itertuples(index=False):
         _err(f"rejected: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
     for rec in report.flagged.itertuples(index=False):
         _err(f"warning: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
-    located = geocode(filter_month(frame, month))
     for level in (1, 2):  # geocoding has loaded both levels; say if either needed repairs
         units = load_admin(level)
         if units.attrs.get("repaired"):
             _err(f"warning: {units.attrs['repaired']} invalid geometries repaired with make_valid in {units.attrs['source']}")
     unplaced = located[located["match_status"].isin(["ambiguous", "unmatched", "outside"])]
+    if client is not None:
+        unplaced = unplaced.compute()
     for rec in unplaced.itertuples():
         detail = f" ({rec.match_note})" if rec.match_note else ""
         _err(
@@ -135,14 +172,18 @@ def incidents(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or geojson.")] = "csv",
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    engine: EngineOpt = "pandas",
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Print geocoded incidents in the geo schema (20 columns, fixed order) to stdout."""
     from geo._formats import format_table
     from geo.incidents import to_schema
 
     month = _check_month(month)
-    with _user_errors():
-        located = _load(paths, month, strict=strict, rejects=rejects)
+    with _engine(engine, scheduler) as client, _user_errors():
+        located = _load(paths, month, strict=strict, rejects=rejects, client=client)
+        if client is not None:
+            located = located.compute()
         sys.stdout.write(format_table(to_schema(located), fmt, points=True))
 
 
@@ -154,6 +195,8 @@ def aggregate_cmd(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    engine: EngineOpt = "pandas",
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Count incidents and sum fatalities by month, actor, admin unit, event type or verification.
 
@@ -166,7 +209,9 @@ def aggregate_cmd(
     month = _check_month(month)
     with _user_errors():
         keys = parse_keys(by)
-        table = aggregate(to_schema(_load(paths, month, strict=strict, rejects=rejects)), keys)
+    with _engine(engine, scheduler) as client, _user_errors():
+        located = _load(paths, month, strict=strict, rejects=rejects, client=client)
+        table = aggregate(located if client is not None else to_schema(located), keys)
         sys.stdout.write(format_table(table, fmt))
 
 

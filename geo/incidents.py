@@ -263,7 +263,8 @@ def to_schema(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_incidents(
-    paths: Sequence[str | PathLike[str]] | None = None, month: str | None = None
+    paths: Sequence[str | PathLike[str]] | None = None, month: str | None = None, *, engine: str = "pandas",
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Read, geocode and filter incidents in one call (for notebooks).
 
@@ -273,6 +274,11 @@ def load_incidents(
         Incident CSVs (our schema or ACLED exports); ``None`` for the sample set.
     month
         ``YYYY-MM`` to keep one month, or ``None`` for all.
+    engine
+        ``"pandas"`` (in this process) or ``"dask"``: on a dask.distributed cluster (see
+        :mod:`geo.distributed`), with the same result.
+    scheduler
+        With ``engine="dask"``, the address of a running scheduler; default: a local cluster.
 
     Returns
     -------
@@ -280,11 +286,19 @@ def load_incidents(
         The schema columns plus ``match_status`` and ``match_note`` from geocoding.
         Rejected rows are dropped; use :func:`read_incidents` to see them.
     """
-    from geo.geocode import geocode
+    if engine == "dask":
+        from geo.distributed import connect
+        from geo.distributed import load_incidents as load_distributed
 
-    frame, _ = read_incidents(paths)
-    frame = filter_month(frame, month)
-    located = geocode(frame)
+        with connect(scheduler) as client:
+            located = load_distributed(paths, month, client=client)[0].compute()
+    elif engine == "pandas":
+        from geo.geocode import geocode
+
+        frame, _ = read_incidents(paths)
+        located = geocode(filter_month(frame, month))
+    else:
+        raise GeoError(f"Unknown engine '{engine}'; use pandas or dask.")
     return pd.concat([to_schema(located), located[["match_status", "match_note"]].reset_index(drop=True)], axis=1)
 
 
