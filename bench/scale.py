@@ -237,7 +237,8 @@ def _warm_up() -> None:
 
 
 # -- reports ----------------------------------------------------------------------------------
-def bench_size(n_rows: int, folder: Path, repeat: int, commands: bool, engines: list[str]) -> list[str]:
+def bench_size(n_rows: int, folder: Path, repeat: int, commands: bool, engines: list[str],
+               profile: Path | None = None) -> list[str]:
     path = write_incidents(folder / f"incidents_{n_rows}.csv", n_rows)
     mb = path.stat().st_size / 1e6
     lines = [f"\n### {n_rows:,} rows ({mb:.1f} MB CSV)\n",
@@ -288,6 +289,13 @@ def bench_size(n_rows: int, folder: Path, repeat: int, commands: bool, engines: 
             lines.append(f"| {label} | {s:.2f} | {s / b_s:.2f}× | {m:,.0f} | {m / b_m:.2f}× |")
         warnings = (folder / "stderr.txt").read_text(encoding="utf-8").count("\n")
         lines.append(f"\nThe last command wrote {warnings:,} lines to stderr.")
+        if profile is not None:  # where the time of the default engine's command goes
+            profile.mkdir(parents=True, exist_ok=True)
+            out = profile / f"aggregate_{n_rows}.txt"
+            subprocess.run([sys.executable, "-m", "pyinstrument", "-o", str(out), "-m", "geo", "aggregate", "--by", BY,
+                            "-i", str(path), "--rejects", str(folder / "rejects.csv")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            lines.append(f"Profile of `geo aggregate` (pyinstrument): {out}")
     return lines
 
 
@@ -350,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="Engines whose `geo aggregate` command to time (default: pandas); repeatable.")
     parser.add_argument("--render", type=int, default=0, help="Also a month of this many incidents: render and open.")
     parser.add_argument("--keep", type=Path, help="Write the generated files here and keep them.")
+    parser.add_argument("--profile", type=Path, help="Also profile each `geo aggregate` command (pyinstrument) into this folder.")
     parser.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)  # the baseline as a command of its own
     args = parser.parse_args(argv)
 
@@ -368,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         for n in sizes:
-            lines += bench_size(n, folder, args.repeat, not args.no_commands, engines)
+            lines += bench_size(n, folder, args.repeat, not args.no_commands, engines, args.profile)
             print("\n".join(lines), file=sys.stderr)
         if args.render:
             lines += bench_render(args.render, folder)
