@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 #: Rows per partition at most: per-partition work (a resolver lookup per distinct place, a
 #: spatial join) stays small next to the rows, and a partition small next to a worker's memory.
 PARTITION_ROWS = 100_000
+#: How long to keep trying to reach a scheduler given by address.
+CONNECT_TIMEOUT = "10s"
 #: Rows per partition at least, when splitting so that every worker has some (twice each).
 MIN_PARTITION_ROWS = 5_000
 
@@ -79,14 +81,15 @@ def connect(scheduler: str | None = None, *, workers: int | None = None) -> Iter
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise GeoError(f"Could not reach the dask scheduler at {scheduler}: {exc}.") from None
         with client:
             yield client
         return
     n = workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    # The HTTP server on a free local port: the default 8787 may be taken by another cluster.
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         yield client
 
