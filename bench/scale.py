@@ -270,15 +270,16 @@ def bench_size(n_rows: int, folder: Path, repeat: int, commands: bool, engines: 
         lines += ["", "| whole command, fresh process | wall s | vs baseline | peak MB | vs baseline |", "|---|---:|---:|---:|---:|"]
         geo = str(Path(sys.executable).with_name("geo"))
         variants = [("baseline: `python bench/scale.py --baseline FILE`",
-                     [sys.executable, __file__, "--baseline", str(path)])]
+                     [sys.executable, __file__, "--baseline", str(path)], "baseline")]
         for engine in engines:
             extra = [] if engine == "pandas" else ["--engine", engine]
             variants.append((f"`geo aggregate --by {BY}{' --engine ' + engine if extra else ''}`",
-                             [geo, "aggregate", "--by", BY, "-i", str(path), "--rejects", str(folder / "rejects.csv"), *extra]))
-        results: dict[str, list[dict]] = {label: [] for label, _ in variants}
+                             [geo, "aggregate", "--by", BY, "-i", str(path), "--rejects", str(folder / "rejects.csv"), *extra],
+                             engine))
+        results: dict[str, list[dict]] = {label: [] for label, _, _ in variants}
         for _ in range(repeat):
-            for label, args in variants:
-                res = run_command(args, stderr=folder / "stderr.txt")
+            for label, args, name in variants:
+                res = run_command(args, stdout=folder / f"{name}_{n_rows}.csv", stderr=folder / "stderr.txt")
                 if res["code"] != 0:
                     raise SystemExit(f"{label} failed:\n{(folder / 'stderr.txt').read_text()[-2000:]}")
                 results[label].append(res)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +33,10 @@ def test_benchmark_runs_end_to_end(tmp_path):
                 "baseline: `python bench/scale.py --baseline FILE`", "### A month of 1,000 incidents", "| HTML |"):
         assert row in out, row
     assert "read 1000 = kept " in out
-    # The baseline as a command of its own writes a real table: every month, real district codes.
-    baseline = subprocess.run([sys.executable, str(REPO / "bench" / "scale.py"), "--baseline",
-                               str(tmp_path / "incidents_1000.csv")], capture_output=True, text=True, check=True)
-    table = pd.read_csv(io.StringIO(baseline.stdout))
-    assert table["admin2_pcode"].str.match(r"^AF\d{4}$").all() and table["month"].nunique() == 12
+    # The commands wrote real tables: every month, real district codes; ours counts fewer
+    # incidents (rows rejected, places unresolved) but not many fewer.
+    baseline = pd.read_csv(tmp_path / "baseline_1000.csv")
+    ours = pd.read_csv(tmp_path / "pandas_1000.csv")
+    for table in (baseline, ours):
+        assert table["month"].nunique() == 12 and table["admin2_pcode"].dropna().str.match(r"^AF\d{4}$").all()
+    assert 0.8 * baseline["incidents"].sum() < ours["incidents"].sum() <= 1.1 * baseline["incidents"].sum()
