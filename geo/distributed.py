@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 #: Rows per partition at most: per-partition work (a resolver lookup per distinct place, a
 #: spatial join) stays small next to the rows, and a partition small next to a worker's memory.
 PARTITION_ROWS = 100_000
+#: Names of the dask collections :func:`load_incidents` made whose incident ids are unique (no id
+#: repeated across files): :func:`aggregate` counts them without shuffling. A collection derived
+#: from one (filtered, say) has another name and is shuffled, as any other.
+_UNIQUE_IDS: set[str] = set()
 #: How long to keep trying to reach a scheduler given by address.
 CONNECT_TIMEOUT = "10s"
 #: Rows per partition at least, when splitting so that every worker has some (twice each).
@@ -110,6 +114,11 @@ def read_incidents(
         The rows :func:`geo.incidents.read_incidents` keeps, in the same order, persisted on
         the cluster; and its report (rejected and flagged rows), on this side.
     """
+    return _read(paths, client)[:2]
+
+
+def _read(paths: Sequence[str | PathLike[str]] | None, client: distributed.Client) -> tuple[dd.DataFrame, LoadReport, bool]:
+    """:func:`read_incidents`, and whether every kept row has its own ``incident_id``."""
     import dask.dataframe as dd
 
     from geo.incidents import read_incidents as read
@@ -118,13 +127,14 @@ def read_incidents(
     future = client.submit(read, files, pure=False)
     frame_future = client.submit(lambda pair: pair[0], future)
     report = client.submit(lambda pair: pair[1], future).result()
+    unique = client.submit(lambda pair: bool(pair[0]["incident_id"].is_unique), future).result()
     rows = report.kept
     meta = client.submit(lambda f: f.head(0), frame_future).result()
     frame = dd.from_delayed([frame_future], meta=meta, divisions=(0, max(rows - 1, 0)) if rows else None,
                             verify_meta=False)
     parts = _partitions(rows, sum(client.nthreads().values()))
     frame = frame.repartition(npartitions=parts) if parts > 1 else frame
-    return client.persist(frame), report
+    return client.persist(frame), report, unique
 
 
 def geocode(frame: dd.DataFrame) -> dd.DataFrame:
@@ -161,20 +171,24 @@ def load_incidents(
 
     if month is not None:
         month = parse_month(month)
-    frame, report = read_incidents(paths, client)
+    frame, report, unique = _read(paths, client)
     if month is not None:
         frame = frame.map_partitions(filter_month, month, meta=frame._meta, clear_divisions=True)
     located = geocode(frame)
     located = dask_geopandas.from_dask_dataframe(
         located, geometry=dask_geopandas.points_from_xy(located, "longitude", "latitude")).set_crs("EPSG:4326")
-    return client.persist(located), report
+    located = client.persist(located)
+    if unique:
+        _UNIQUE_IDS.add(located._name)
+    return located, report
 
 
 def aggregate(incidents: dd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     """:func:`geo.aggregate.aggregate` of a dask frame, computed on its cluster.
 
     Rows are shuffled by ``incident_id`` first, so each incident lies in one partition: the
-    partitions' counts of distinct incidents then add up to the whole's.
+    partitions' counts of distinct incidents then add up to the whole's. Frames straight from
+    :func:`load_incidents` whose ids are all distinct need no shuffle.
     """
     import pandas as pd
 
@@ -186,7 +200,7 @@ def aggregate(incidents: dd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     wanted = ["incident_id", "event_date", "actor1", "actor2", "fatalities",
               *[c for c in cols if c not in ("month", "actor")]]
     frame = incidents[list(dict.fromkeys(wanted))]
-    if incidents.npartitions > 1:
+    if incidents.npartitions > 1 and incidents._name not in _UNIQUE_IDS:
         frame = frame.shuffle("incident_id")
     empty = aggregate_partition(frame._meta, keys)
     partial = frame.map_partitions(aggregate_partition, keys, meta=empty).compute()
