@@ -227,12 +227,14 @@ def test_spatial_notebook_distances_agree_with_geopy(spatial):
     assert 14_000 < expected < 16_000
     assert metres == pytest.approx(expected, rel=0.005)
     assert values["check_m"] == pytest.approx(expected, rel=1e-9)
-    # Nearest to (34.50, 69.20): the three Kabul reports, then the three at Mazar-e-Sharif (tied).
-    assert values["nearest"] == ["AFG-SEED-001", "AFG-SEED-002", "AFG-SEED-006",
+    # Nearest to (34.50, 69.20): the two reports in Kabul city, the airport bombing at the
+    # airfield, then the three at Mazar-e-Sharif (tied).
+    assert values["nearest"] == ["AFG-SEED-001", "AFG-SEED-006", "AFG-SEED-002",
                                  "AFG-SEED-003", "AFG-SEED-004", "AFG-SEED-005"]
     kabul = geodesic((34.50, 69.20), (34.52813, 69.17233)).meters
+    airfield = geodesic((34.50, 69.20), (34.5659, 69.2123)).meters
     mazar = geodesic((34.50, 69.20), (36.70904, 67.11087)).meters
-    assert values["nearest_m"] == pytest.approx([kabul] * 3 + [mazar] * 3, rel=0.005)
+    assert values["nearest_m"] == pytest.approx([kabul] * 2 + [airfield] + [mazar] * 3, rel=0.005)
 
 
 def test_spatial_notebook_units_months_and_density(spatial):
