@@ -16,10 +16,11 @@ import pandas as pd
 import typer
 
 from geo._errors import GeoError
-from geo._formats import format_table
+from geo._formats import (FILE_FORMATS, GEO_FORMATS, SUFFIX_FORMATS, check_format, format_table,
+                          geojson_text, points_frame, write_table)
 from geo._io import atomic_write_text
 from geo.actors import canonical_actor
-from geo.aggregate import KEYS, aggregate, parse_keys
+from geo.aggregate import KEYS, aggregate, parse_keys, with_unit_geometry
 from geo.boundaries import load_admin
 from geo.geocode import geocode
 from geo.incidents import filter_month, parse_month, read_incidents, to_schema
@@ -121,39 +122,99 @@ def _load(
     return located
 
 
+FormatOpt = Annotated[
+    Optional[str],
+    typer.Option("--format", "-f", metavar="FORMAT",
+                 help="csv, json, geojson, gpkg (GeoPackage, for QGIS) or xlsx (Excel); gpkg and xlsx need --out. "
+                      "Default: from the --out suffix, else csv."),
+]
+TableOutOpt = Annotated[
+    Optional[Path],
+    typer.Option("--out", "-o", metavar="FILE", dir_okay=False,
+                 help="Write to this file (atomically) instead of stdout, and print its path."),
+]
+TABLE_FORMATS = ("csv", "json", "geojson", *FILE_FORMATS)
+
+
+def _table_format(fmt: str | None, out: Path | None) -> str:
+    """The output format asked for (or implied by --out's suffix), checked before any work."""
+    if fmt is None:
+        fmt = SUFFIX_FORMATS.get(out.suffix.lower(), "csv") if out is not None and str(out) != "-" else "csv"
+    try:
+        return check_format(fmt, TABLE_FORMATS, out)
+    except GeoError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--format") from None
+
+
+def _emit(table: pd.DataFrame, fmt: str, out: Path | None, layer: str, *, points: bool = False) -> None:
+    """Print ``table`` to stdout, or write it to ``out``; files in GIS formats carry geometries."""
+    if fmt in FILE_FORMATS:
+        if fmt == "gpkg":
+            table = points_frame(table) if points else with_unit_geometry(table)
+        typer.echo(str(write_table(table, fmt, out, layer=layer)))
+        return
+    if fmt == "geojson" and not points:
+        text = geojson_text(with_unit_geometry(table))
+    else:
+        text = format_table(table, fmt, points=points)
+    if out is None or str(out) == "-":
+        sys.stdout.write(text)
+    else:
+        typer.echo(str(atomic_write_text(out, text)))
+
+
 @app.command()
 def incidents(
     month: MonthOpt = None,
     paths: IncidentsOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or geojson.")] = "csv",
+    fmt: FormatOpt = None,
+    out: TableOutOpt = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
 ) -> None:
-    """Print geocoded incidents in the geo schema (20 columns, fixed order) to stdout."""
+    """Print geocoded incidents in the geo schema (20 columns, fixed order) to stdout, or write them to --out.
+
+    geojson and gpkg carry each incident as a point (incidents that could not be placed have an empty geometry); xlsx is the same table for Excel, text always kept as text.
+
+    Example: geo incidents --month 2023-03 --out march.gpkg
+    """
     month = _check_month(month)
+    fmt = _table_format(fmt, out)
     with _user_errors():
         located = _load(paths, month, strict=strict, rejects=rejects)
-        sys.stdout.write(format_table(to_schema(located), fmt, points=True))
+        _emit(to_schema(located), fmt, out, "incidents", points=True)
 
 
 @app.command(name="aggregate")
 def aggregate_cmd(
-    by: Annotated[str, typer.Option("--by", "-b", help=f"Comma list of keys: {', '.join(KEYS)}.")],
+    by: Annotated[str, typer.Option("--by", "-b", metavar="KEYS", help=f"Comma list of keys: {', '.join(KEYS)}.")],
     month: MonthOpt = None,
     paths: IncidentsOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+    fmt: FormatOpt = None,
+    out: TableOutOpt = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
 ) -> None:
     """Count incidents and sum fatalities by month, actor, admin unit, event type or verification.
 
     By actor, an incident counts once for each distinct actor involved (actor1 or actor2).
+
+    geojson and gpkg give each row the outline of its unit (the district with adm2, else the province with adm1), for QGIS; they need adm1 or adm2 in --by.
+
+    Example: geo aggregate --by month,adm1 --out provinces.gpkg
     """
     month = _check_month(month)
-    with _user_errors():
+    fmt = _table_format(fmt, out)
+    try:
         keys = parse_keys(by)
+    except GeoError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--by") from None
+    if fmt in GEO_FORMATS and not {"adm1", "adm2"} & set(keys):
+        raise typer.BadParameter(f"--format {fmt} draws each row's admin unit: add adm1 or adm2 to --by "
+                                 "(e.g. --by month,adm1)", param_hint="--by")
+    with _user_errors():
         table = aggregate(to_schema(_load(paths, month, strict=strict, rejects=rejects)), keys)
-        sys.stdout.write(format_table(table, fmt))
+        _emit(table, fmt, out, "aggregate")
 
 
 def _check_range(month: str | None, first: str | None, last: str | None) -> tuple[str, str] | None:

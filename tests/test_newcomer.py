@@ -6,6 +6,7 @@ Each test names the defect it holds fixed; the visual ones are in tests/test_bro
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,92 @@ def test_a_wrong_relative_geo_boundaries_names_the_folder_searched(boundaries_di
     searched = os.path.normpath(boundaries._LAUNCH_DIR / "no" / "such" / "boundaries")
     assert f"found in {searched} (from $GEO_BOUNDARIES=no/such/boundaries, relative to {boundaries._LAUNCH_DIR}" in line
     assert "export GEO_BOUNDARIES=$PWD/../shared/boundaries" in line
+
+
+# --- 9. options are checked before any work --------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, text", [
+    (["incidents", "--format", "xml"], "Unknown format 'xml'"),
+    (["incidents", "--format", "gpkg"], "--format gpkg writes a file: give its path with --out"),
+    (["aggregate", "--by", "province"], "Unknown aggregation key"),
+    (["aggregate", "--by", "actor", "--format", "geojson"], "add adm1 or adm2 to --by"),
+])
+def test_bad_options_fail_before_any_input_is_read(args, text):
+    # The input does not exist: had the command read it first, that would be the error.
+    result = run(*args, "-i", "/no/such/incidents.csv")
+    assert result.exit_code == 2 and text in " ".join(re.sub("[│╭╮╰╯─]", " ", result.output).split())
+    assert "/no/such/incidents.csv" not in result.output and "read " not in result.output
+
+
+# --- 10. a PNG is readable like every other output ------------------------------------------------
+
+
+def test_png_gets_the_mode_of_every_other_output(tmp_path, boundaries_dir, monkeypatch):
+    # A stand-in browser that writes a PNG where --screenshot= says: the mode is geo's doing.
+    fake = tmp_path / "fake-chromium"
+    fake.write_text("#!/bin/sh\nfor a in \"$@\"; do case $a in --screenshot=*) "
+                    "printf '\\211PNG\\r\\n\\032\\n' > \"${a#--screenshot=}\";; esac; done\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("GEO_CHROMIUM", str(fake))
+    html, png = tmp_path / "m.html", tmp_path / "m.png"
+    result = run("render", "--month", "2023-04", "--out", str(html), "--png", str(png))
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert png.stat().st_mode & 0o777 == html.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake-chromium", "m.html", "m.png"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# --- 11. sources are publications ----------------------------------------------------------------
+
+
+def test_the_sample_set_names_its_publications_not_article_files(boundaries_dir, tmp_path):
+    import io
+
+    import pandas as pd
+
+    result = run("incidents")
+    sources = pd.read_csv(io.StringIO(result.stdout), dtype=str)["source"]
+    assert set(sources) == {"Kabul Now", "Sputnik", "Kabul Now; Sputnik"}
+    out = tmp_path / "m.html"
+    assert run("render", "--month", "2023-03", "--out", str(out)).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Sources\\u003c/th\\u003e\\u003ctd\\u003eKabul Now; Sputnik\\u003c/td\\u003e" in html  # in the popup data
+    assert "000_8325e2d66f731f35" not in html
+
+
+# --- 12. the military airport is the airfield ------------------------------------------------------
+
+
+def test_kabul_military_airport_is_placed_at_the_airfield(boundaries_dir):
+    import geo
+
+    match = geo.resolve_place("Kabul military airport")
+    entry = match.entry
+    assert match.status == "matched" and entry["admin2_pcode"] == "AF0101" and int(entry["geo_precision"]) == 1
+    assert (round(entry["latitude"], 4), round(entry["longitude"], 4)) == (34.5659, 69.2123)
+    city = geo.resolve_place("Kabul").entry
+    assert (entry["latitude"], entry["longitude"]) != (city["latitude"], city["longitude"])
+    sample = geo.load_incidents().set_index("incident_id")
+    assert sample.loc["AFG-SEED-002", ["latitude", "longitude"]].round(4).tolist() == [34.5659, 69.2123]
+
+
+# --- 14. an unresolved row has no precision --------------------------------------------------------
+
+
+def test_an_unresolved_row_has_no_geo_precision(write_csv, boundaries_dir):
+    import io
+
+    import pandas as pd
+
+    path = write_csv("location,latitude,longitude\nParis,48.85,2.35\nSwapped,69.2,34.5\nKabul,34.5,69.2\nAtlantis,,\n")
+    result = run("geocode", str(path))
+    table = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
+    assert table["match_status"].tolist() == ["unresolved", "unresolved", "matched", "unresolved"]
+    assert table["geo_precision"].tolist() == ["", "", "1", ""]
