@@ -5,6 +5,7 @@ Data goes to stdout, diagnostics to stderr; the exit code is 0 only on success.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import Annotated, Iterator, Optional
 
 import pandas as pd
 import typer
+from typer.core import TyperGroup
 
 from geo._errors import GeoError
 from geo._formats import (FILE_FORMATS, GEO_FORMATS, SUFFIX_FORMATS, check_format, format_table,
@@ -26,7 +28,61 @@ from geo.geocode import geocode
 from geo.incidents import filter_month, parse_month, read_incidents, to_schema
 from geo.maps import CLUSTER_AT, LEVEL_CHOICES, METRICS, map_html, render_map, save_map, save_png, tile_provider
 
+#: Metavars for the type names typer would show (``<str>``, ``<list[Path]>``); flags show none.
+_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH", "file": "FILE",
+             "bool": ""}
+
+
+def _prose(text: str | None) -> str | None:
+    """Help text as paragraphs: docstring line breaks inside a paragraph become spaces."""
+    if not text:
+        return text
+    return "\n\n".join(" ".join(par.split()) for par in inspect.cleandoc(text).split("\n\n"))
+
+
+def _tidy_help(command, ctx) -> None:
+    """Give ``command`` words, not Python types, as metavars, and its help unbroken paragraphs."""
+    command.help = _prose(command.help)
+    for param in command.get_params(ctx):
+        if param.metavar is not None or not hasattr(param, "display_type"):  # older typers show click's words
+            continue
+        shown = param.display_type(ctx).strip("<>")
+        shown = shown.removeprefix("list[").removesuffix("]")
+        if getattr(param, "is_flag", False) or shown == "bool":
+            param.metavar = ""
+        elif param.param_type_name == "argument":
+            # Usage reads "ARTICLE..." (not "{articles}..."), and the name needs no type beside it.
+            name = param.name.upper().rstrip("S") + ("..." if param.nargs != 1 else "")
+            param.metavar = name
+            param.display_type_rich = lambda ctx: None
+            if hasattr(param, "_usage_display_name"):
+                param._usage_display_name = lambda: name
+        else:
+            param.metavar = _METAVARS.get(shown, shown.upper())
+
+
+class _Group(TyperGroup):
+    """Commands whose --help reads as prose (see :func:`_tidy_help`)."""
+
+    def get_command(self, ctx, cmd_name: str):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not isinstance(command, TyperGroup):
+            _tidy_help(command, ctx)
+        return command
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    def format_help(self, ctx, formatter) -> None:
+        _tidy_help(self, ctx)
+        super().format_help(ctx, formatter)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="geo",
     help=(
         "Turn conflict incident reports into maps an analyst can defend.\n\n"
@@ -442,6 +498,7 @@ def extract(
 
 
 boundaries_app = typer.Typer(
+    cls=_Group,
     name="boundaries",
     help=(
         "Admin boundaries: fetch them from a publisher, register local files, list what is "

@@ -133,3 +133,28 @@ def test_an_unresolved_row_has_no_geo_precision(write_csv, boundaries_dir):
     table = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
     assert table["match_status"].tolist() == ["unresolved", "unresolved", "matched", "unresolved"]
     assert table["geo_precision"].tolist() == ["", "", "1", ""]
+
+
+# --- 8. --help reads as prose ----------------------------------------------------------------------
+
+COMMANDS = [["incidents"], ["aggregate"], ["render"], ["extract"], ["geocode"], ["boundaries"],
+            ["boundaries", "fetch"], ["boundaries", "list"], ["boundaries", "info"], ["boundaries", "add"],
+            ["boundaries", "check"], []]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "geo")
+def test_help_shows_words_not_python_types(command):
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    for python in ("<str>", "<bool>", "<int>", "<path>", "<file>", "<list[", "{path", "{article", "{query"):
+        assert python not in result.stdout, f"{python} in geo {' '.join(command)} --help"
+
+
+def test_help_paragraphs_are_not_broken_mid_sentence():
+    result = runner.invoke(app, ["geocode", "--help"], env={"COLUMNS": "300"})
+    lines = [line.strip(" │") for line in result.stdout.splitlines()]
+    assert "Adds latitude, longitude, admin1, admin1_pcode, admin2, admin2_pcode, geo_precision, match_name, " \
+           "match_score, match_status and match_note." in lines
+    result = runner.invoke(app, ["render", "--help"], env={"COLUMNS": "300"})
+    assert any(line.strip().startswith("Layers, each toggleable:") and "one point layer per actor" in line
+               for line in result.stdout.splitlines())
