@@ -266,6 +266,7 @@ def test_time_control_and_clusters_keep_hostile_text_inert(open_map, maps):
     page.evaluate("() => { const m = window[document.querySelector('.folium-map').id];"
                   " m.setView([34.505, 69.2], 13, {animate: false}); }")
     page.wait_for_function("() => document.querySelectorAll('path.geo-mark').length >= 4")
+    page.wait_for_timeout(400)  # the clusters finish unfolding before a person could click
     marker = page.locator("path.geo-mark").first
     marker.click(force=True)
     popup = page.locator(".leaflet-popup-content")
