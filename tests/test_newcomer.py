@@ -158,3 +158,26 @@ def test_help_paragraphs_are_not_broken_mid_sentence():
     result = runner.invoke(app, ["render", "--help"], env={"COLUMNS": "300"})
     assert any(line.strip().startswith("Layers, each toggleable:") and "one point layer per actor" in line
                for line in result.stdout.splitlines())
+
+
+# --- 2 and 3. default names follow the options; titles keep the month and show filters ------------
+
+
+def test_maps_made_with_other_options_get_their_own_files(tmp_path, boundaries_dir, monkeypatch, write_csv):
+    monkeypatch.chdir(tmp_path)
+    drafts = write_csv("incident_id,event_date,actor1,location\nD1,2023-03-02,Taliban,Zaranj\n", name="drafts.csv")
+    runs = [[], ["--actor", "Daesh"], ["--incidents", str(drafts)], ["--metric", "fatalities", "--title", "Deaths"],
+            ["--level", "adm2"]]
+    written = [run("render", "--month", "2023-03", *args).stdout.strip().splitlines()[-1] for args in runs]
+    assert written == ["maps/2023-03.html", "maps/2023-03_iskp.html", "maps/2023-03_drafts.html",
+                       "maps/2023-03_fatalities.html", "maps/2023-03_adm2.html"]
+    assert run("render", "--compare", "2023-02", "2023-03").stdout.strip().splitlines()[-1] == \
+        "maps/2023-02_vs_2023-03.html"
+
+
+def test_a_custom_title_keeps_the_month_and_the_actor_filter_is_shown(tmp_path, boundaries_dir):
+    out = tmp_path / "m.html"
+    assert run("render", "--month", "2023-03", "--actor", "Daesh", "--title", "Daesh", "--out", str(out)).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    assert "<h1>Daesh</h1><div data-geo-step=\"0\">March 2023: 4 incidents, 10 reported fatalities</div>" in html
+    assert html.count("Only incidents involving Islamic State Khorasan Province (ISKP)") == 2  # title box and legend
