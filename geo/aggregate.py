@@ -85,3 +85,27 @@ def aggregate(incidents: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     out = grouped.reset_index()
     out["fatalities"] = out["fatalities"].astype(int)
     return out
+
+
+def with_unit_geometry(table: pd.DataFrame):
+    """Counts from :func:`aggregate` with the outline of the unit each row counts, for GIS.
+
+    Rows keyed by district get the district's polygon, else by province the province's
+    (EPSG:4326, as the boundary files draw them); rows without a code get an empty geometry.
+
+    Raises
+    ------
+    GeoError
+        When ``table`` has no admin unit key (``adm1`` or ``adm2``) to draw.
+    """
+    import geopandas as gpd
+
+    from geo.boundaries import load_admin
+
+    for level in (2, 1):
+        code = f"admin{level}_pcode"
+        if code in table.columns:
+            units = load_admin(level)[[code, "geometry"]].drop_duplicates(code)
+            joined = table.merge(units, on=code, how="left")
+            return gpd.GeoDataFrame(joined, geometry="geometry", crs=units.crs)
+    raise GeoError("Geometries need an admin unit to draw: add adm1 or adm2 to --by (e.g. --by month,adm1).")

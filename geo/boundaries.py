@@ -96,10 +96,37 @@ class BoundaryFile:
 # --- where boundaries are ------------------------------------------------------------------
 
 
-def boundaries_dir() -> Path:
-    """Return the folder searched for boundary files: ``$GEO_BOUNDARIES`` or ``./boundaries``."""
+try:
+    #: Where this process was started: a relative ``$GEO_BOUNDARIES`` is read from here, the folder
+    #: it was given in, even after the process (a test, a notebook) changes its working folder.
+    _LAUNCH_DIR = Path.cwd()
+except OSError:  # started in a folder that no longer exists
+    _LAUNCH_DIR = Path(os.sep)
+
+
+def _env_folder() -> Path | None:
+    """``$GEO_BOUNDARIES`` as an absolute path (relative to where the process started), or None."""
     env = os.environ.get(ENV_VAR, "").strip()
-    return Path(env).expanduser() if env else Path.cwd() / "boundaries"
+    if not env:
+        return None
+    path = Path(env).expanduser()
+    return path if path.is_absolute() else Path(os.path.normpath(_LAUNCH_DIR / path))
+
+
+def _env_label(where: Path) -> str:
+    """Where ``$GEO_BOUNDARIES`` led, and how, for messages."""
+    env = os.environ.get(ENV_VAR, "").strip()
+    if Path(env).expanduser().is_absolute():
+        return f"{where} (from ${ENV_VAR})"
+    return f"{where} (from ${ENV_VAR}={env}, relative to {_LAUNCH_DIR}, where geo was started)"
+
+
+def boundaries_dir() -> Path:
+    """Return the folder searched for boundary files: ``$GEO_BOUNDARIES`` or ``./boundaries``.
+
+    A relative ``$GEO_BOUNDARIES`` is taken relative to the folder the process started in.
+    """
+    return _env_folder() or Path.cwd() / "boundaries"
 
 
 def cache_dir() -> Path:
@@ -192,10 +219,9 @@ def _sources(folder: Path | None) -> tuple[list[BoundaryFile], str, bool]:
     """Every boundary layer visible, best first; where that was; whether first use may fetch."""
     if folder is not None:
         return _scan(folder), str(folder), False
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        where = Path(env).expanduser()
-        return _scan(where), f"{where} (from ${ENV_VAR})", False
+    where = _env_folder()
+    if where is not None:
+        return _scan(where), _env_label(where), False
     local = Path.cwd() / "boundaries"
     where = f"{local}, the files registered in {_registry_file()} (${ENV_VAR} is not set)"
     offline = os.environ.get(OFFLINE_ENV, "").strip() not in ("", "0")
@@ -203,7 +229,14 @@ def _sources(folder: Path | None) -> tuple[list[BoundaryFile], str, bool]:
 
 
 def _missing_message(where: str, level: int) -> str:
-    if os.environ.get(ENV_VAR, "").strip():
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env and not Path(env).expanduser().is_absolute():
+        todo = (
+            f"a relative {ENV_VAR} is read from the folder geo is started in, so set it to an absolute "
+            f"path to run geo from anywhere, for example: export {ENV_VAR}=$PWD/../shared/boundaries "
+            "(from the repository root)"
+        )
+    elif env:
         todo = (
             f"put boundary files there or set {ENV_VAR} to the folder that holds them, for example: "
             f"export {ENV_VAR}=../shared/boundaries (or unset it and run 'geo boundaries fetch')"

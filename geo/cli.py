@@ -5,6 +5,8 @@ Data goes to stdout, diagnostics to stderr; the exit code is 0 only on success.
 
 from __future__ import annotations
 
+import inspect
+import re
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -13,18 +15,76 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
+from typer.core import TyperGroup
 
 # Only light modules at the top: pandas, geopandas, pandera and folium are imported by the
-# commands that use them, so `geo --help` answers at once.
+# commands that use them, so `geo --help` answers at once (tests/test_lazy_imports.py).
 from geo._errors import GeoError
+from geo._formats import (FILE_FORMATS, GEO_FORMATS, SUFFIX_FORMATS, check_format, format_table,
+                          geojson_text, points_frame, write_table)
+from geo._io import atomic_write_text
 from geo._options import CLUSTER_AT, ENGINES, LEVEL_CHOICES, METRICS
-from geo.aggregate import KEYS
+from geo.aggregate import KEYS, aggregate, parse_keys, with_unit_geometry
 
 if TYPE_CHECKING:
     import distributed
     import pandas as pd
 
+#: Metavars for the type names typer would show (``<str>``, ``<list[Path]>``); flags show none.
+_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH", "file": "FILE",
+             "bool": ""}
+
+
+def _prose(text: str | None) -> str | None:
+    """Help text as paragraphs: docstring line breaks inside a paragraph become spaces."""
+    if not text:
+        return text
+    return "\n\n".join(" ".join(par.split()) for par in inspect.cleandoc(text).split("\n\n"))
+
+
+def _tidy_help(command, ctx) -> None:
+    """Give ``command`` words, not Python types, as metavars, and its help unbroken paragraphs."""
+    command.help = _prose(command.help)
+    for param in command.get_params(ctx):
+        if param.metavar is not None or not hasattr(param, "display_type"):  # older typers show click's words
+            continue
+        shown = param.display_type(ctx).strip("<>")
+        shown = shown.removeprefix("list[").removesuffix("]")
+        if getattr(param, "is_flag", False) or shown == "bool":
+            param.metavar = ""
+        elif param.param_type_name == "argument":
+            # Usage reads "ARTICLE..." (not "{articles}..."), and the name needs no type beside it.
+            name = param.name.upper().rstrip("S") + ("..." if param.nargs != 1 else "")
+            param.metavar = name
+            param.display_type_rich = lambda ctx: None
+            if hasattr(param, "_usage_display_name"):
+                param._usage_display_name = lambda: name
+        else:
+            param.metavar = _METAVARS.get(shown, shown.upper())
+
+
+class _Group(TyperGroup):
+    """Commands whose --help reads as prose (see :func:`_tidy_help`)."""
+
+    def get_command(self, ctx, cmd_name: str):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not isinstance(command, TyperGroup):
+            _tidy_help(command, ctx)
+        return command
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    def format_help(self, ctx, formatter) -> None:
+        _tidy_help(self, ctx)
+        super().format_help(ctx, formatter)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="geo",
     help=(
         "Turn conflict incident reports into maps an analyst can defend.\n\n"
@@ -36,8 +96,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    # Plain click help: rich's help renderer costs 0.2 s of imports on every `geo --help`.
+    # Plain click help: rich's help renderer costs 0.2 s of imports on every `geo --help`. Like
+    # rich, it fills the terminal's width (click alone would stop at 80 columns).
     rich_markup_mode=None,
+    context_settings={"max_content_width": 1000},
 )
 
 IncidentsOpt = Annotated[
@@ -63,12 +125,14 @@ RejectsOpt = Annotated[
 
 EngineOpt = Annotated[
     str,
-    typer.Option(help="Where read, geocode and aggregate run: pandas (this process) or dask (a dask.distributed "
+    typer.Option(metavar="pandas|dask",
+                 help="Where read, geocode and aggregate run: pandas (this process) or dask (a dask.distributed "
                       "cluster: a local one with a worker per core, or the one at --scheduler). Same results."),
 ]
 SchedulerOpt = Annotated[
     Optional[str],
-    typer.Option(help="Address of a running dask scheduler for --engine dask, e.g. tcp://10.0.0.5:8786; the input "
+    typer.Option(metavar="ADDRESS",
+                 help="Address of a running dask scheduler for --engine dask, e.g. tcp://10.0.0.5:8786; the input "
                       "files must be readable by its workers at the same paths. Default: a local cluster."),
 ]
 
@@ -124,7 +188,6 @@ def _load(
     ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file.
     With a dask ``client`` the work runs on its cluster and a dask frame is returned.
     """
-    from geo._io import atomic_write_text
     from geo.boundaries import load_admin
     from geo.geocode import geocode
     from geo.incidents import filter_month, read_incidents
@@ -165,34 +228,82 @@ def _load(
     return located
 
 
+FormatOpt = Annotated[
+    Optional[str],
+    typer.Option("--format", "-f", metavar="FORMAT",
+                 help="csv, json, geojson, gpkg (GeoPackage, for QGIS) or xlsx (Excel); gpkg and xlsx need --out. "
+                      "Default: from the --out suffix, else csv."),
+]
+TableOutOpt = Annotated[
+    Optional[Path],
+    typer.Option("--out", "-o", metavar="FILE", dir_okay=False,
+                 help="Write to this file (atomically) instead of stdout, and print its path."),
+]
+TABLE_FORMATS = ("csv", "json", "geojson", *FILE_FORMATS)
+
+
+def _table_format(fmt: str | None, out: Path | None) -> str:
+    """The output format asked for (or implied by --out's suffix), checked before any work."""
+    if fmt is None:
+        fmt = SUFFIX_FORMATS.get(out.suffix.lower(), "csv") if out is not None and str(out) != "-" else "csv"
+    try:
+        return check_format(fmt, TABLE_FORMATS, out)
+    except GeoError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--format") from None
+
+
+def _emit(table: pd.DataFrame, fmt: str, out: Path | None, layer: str, *, points: bool = False) -> None:
+    """Print ``table`` to stdout, or write it to ``out``; files in GIS formats carry geometries."""
+    if fmt in FILE_FORMATS:
+        if fmt == "gpkg":
+            table = points_frame(table) if points else with_unit_geometry(table)
+        typer.echo(str(write_table(table, fmt, out, layer=layer)))
+        return
+    if fmt == "geojson" and not points:
+        text = geojson_text(with_unit_geometry(table))
+    else:
+        text = format_table(table, fmt, points=points)
+    if out is None or str(out) == "-":
+        sys.stdout.write(text)
+    else:
+        typer.echo(str(atomic_write_text(out, text)))
+
+
 @app.command()
 def incidents(
     month: MonthOpt = None,
     paths: IncidentsOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or geojson.")] = "csv",
+    fmt: FormatOpt = None,
+    out: TableOutOpt = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
     engine: EngineOpt = "pandas",
     scheduler: SchedulerOpt = None,
 ) -> None:
-    """Print geocoded incidents in the geo schema (20 columns, fixed order) to stdout."""
-    from geo._formats import format_table
+    """Print geocoded incidents in the geo schema (20 columns, fixed order) to stdout, or write them to --out.
+
+    geojson and gpkg carry each incident as a point (incidents that could not be placed have an empty geometry); xlsx is the same table for Excel, text always kept as text.
+
+    Example: geo incidents --month 2023-03 --out march.gpkg
+    """
     from geo.incidents import to_schema
 
     month = _check_month(month)
+    fmt = _table_format(fmt, out)
     with _engine(engine, scheduler) as client, _user_errors():
         located = _load(paths, month, strict=strict, rejects=rejects, client=client)
         if client is not None:
             located = located.compute()
-        sys.stdout.write(format_table(to_schema(located), fmt, points=True))
+        _emit(to_schema(located), fmt, out, "incidents", points=True)
 
 
 @app.command(name="aggregate")
 def aggregate_cmd(
-    by: Annotated[str, typer.Option("--by", "-b", help=f"Comma list of keys: {', '.join(KEYS)}.")],
+    by: Annotated[str, typer.Option("--by", "-b", metavar="KEYS", help=f"Comma list of keys: {', '.join(KEYS)}.")],
     month: MonthOpt = None,
     paths: IncidentsOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+    fmt: FormatOpt = None,
+    out: TableOutOpt = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
     engine: EngineOpt = "pandas",
@@ -201,18 +312,26 @@ def aggregate_cmd(
     """Count incidents and sum fatalities by month, actor, admin unit, event type or verification.
 
     By actor, an incident counts once for each distinct actor involved (actor1 or actor2).
+
+    geojson and gpkg give each row the outline of its unit (the district with adm2, else the province with adm1), for QGIS; they need adm1 or adm2 in --by.
+
+    Example: geo aggregate --by month,adm1 --out provinces.gpkg
     """
-    from geo._formats import format_table
-    from geo.aggregate import aggregate, parse_keys
     from geo.incidents import to_schema
 
     month = _check_month(month)
-    with _user_errors():
+    fmt = _table_format(fmt, out)
+    try:
         keys = parse_keys(by)
+    except GeoError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--by") from None
+    if fmt in GEO_FORMATS and not {"adm1", "adm2"} & set(keys):
+        raise typer.BadParameter(f"--format {fmt} draws each row's admin unit: add adm1 or adm2 to --by "
+                                 "(e.g. --by month,adm1)", param_hint="--by")
     with _engine(engine, scheduler) as client, _user_errors():
         located = _load(paths, month, strict=strict, rejects=rejects, client=client)
         table = aggregate(located if client is not None else to_schema(located), keys)
-        sys.stdout.write(format_table(table, fmt))
+        _emit(table, fmt, out, "aggregate")
 
 
 def _check_range(month: str | None, first: str | None, last: str | None) -> tuple[str, str] | None:
@@ -239,33 +358,51 @@ def _check_range(month: str | None, first: str | None, last: str | None) -> tupl
 
 @app.command()
 def render(
-    month: Annotated[Optional[str], typer.Option("--month", "-m", help="The month to map, as YYYY-MM.")] = None,
+    month: Annotated[Optional[str], typer.Option("--month", "-m", metavar="YYYY-MM", help="The month to map.")] = None,
     first: Annotated[
         Optional[str],
-        typer.Option("--from", help="First month of a range (YYYY-MM); the map gets a month-by-month time control."),
+        typer.Option("--from", metavar="YYYY-MM", help="First month of a range; the map gets a month-by-month time control."),
     ] = None,
     last: Annotated[
         Optional[str],
-        typer.Option("--to", help="Last month of a range (YYYY-MM). Default with --from: the last month with incidents."),
+        typer.Option("--to", metavar="YYYY-MM", help="Last month of a range. Default with --from: the last month with incidents."),
+    ] = None,
+    compare: Annotated[
+        Optional[tuple[str, str]],
+        typer.Option("--compare", metavar="YYYY-MM YYYY-MM",
+                     help="Map the change per unit from the first month to the second, in diverging colours "
+                          "(red: more, blue: fewer); points are the second month's."),
     ] = None,
     paths: IncidentsOpt = None,
     out: Annotated[
         Optional[Path],
-        typer.Option("--out", "-o", help="Where to write the HTML; '-' for stdout. Default: maps/YYYY-MM.html "
-                                         "(maps/FROM_TO.html for a range)."),
+        typer.Option("--out", "-o", metavar="FILE",
+                     help="Where to write the HTML; '-' for stdout. Default: maps/<months>.html, its name extended "
+                          "by what the options change (e.g. maps/2023-03_iskp_fatalities.html), so maps made "
+                          "with other options are never overwritten."),
     ] = None,
     actor: Annotated[
         Optional[list[str]],
-        typer.Option("--actor", "-a", help="Only incidents involving this actor (any known spelling); repeatable."),
+        typer.Option("--actor", "-a", metavar="NAME", help="Only incidents involving this actor (any known spelling); repeatable."),
     ] = None,
-    title: Annotated[Optional[str], typer.Option(help="Map title. Default: 'Conflict incidents in Afghanistan, <months>'.")] = None,
-    metric: Annotated[str, typer.Option(help="What the choropleths shade: incidents or fatalities.")] = "incidents",
+    title: Annotated[Optional[str], typer.Option(metavar="TEXT", help="Map title. Default: 'Conflict incidents in Afghanistan, <months>'; the months are shown under any title.")] = None,
+    metric: Annotated[str, typer.Option(metavar="incidents|fatalities", help="What the choropleths shade.")] = "incidents",
+    per: Annotated[
+        Optional[int],
+        typer.Option("--per", metavar="N", min=1, help="Shade the metric per N people (e.g. 100000); needs --population."),
+    ] = None,
+    population: Annotated[
+        Optional[Path],
+        typer.Option("--population", metavar="FILE", dir_okay=False,
+                     help="CSV of population by unit: a 'pcode' column (province or district P-codes, e.g. AF21, "
+                          "AF2101) and a 'population' column. Provinces it leaves out are summed from their districts."),
+    ] = None,
     level: Annotated[
-        str, typer.Option(help="Choropleths to draw: adm1 (provinces), adm2 (districts) or all (both, districts off until ticked).")
+        str, typer.Option(metavar="adm1|adm2|all", help="Choropleths to draw: provinces, districts or both (districts off until ticked).")
     ] = "all",
     tiles: Annotated[
         str,
-        typer.Option(help="Optional base tiles layer (off until ticked; needs the network): none, openstreetmap, "
+        typer.Option(metavar="NAME", help="Optional base tiles layer (off until ticked; needs the network): none, openstreetmap, "
                           "or an xyzservices provider name such as OpenTopoMap."),
     ] = "none",
     cluster: Annotated[
@@ -278,28 +415,41 @@ def render(
     ] = False,
     png: Annotated[
         Optional[Path],
-        typer.Option("--png", help="Also save a PNG picture of the map here (needs headless Chromium).", dir_okay=False),
+        typer.Option("--png", metavar="FILE", help="Also save a PNG picture of the map here (needs headless Chromium).", dir_okay=False),
     ] = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
 ) -> None:
-    """Write a self-contained HTML map of one month, or of a range of months with a time control.
+    """Write a self-contained HTML map of one month, of a range of months with a time control, or of the change between two months.
 
-    Layers, each toggleable: a province and a district choropleth (--level), and one point
-    layer per actor. The file draws with no network unless --cdn is given. The last line
-    printed is the path written (the PNG's last, when --png is given).
+    Layers, each toggleable: a province and a district choropleth (--level), and one point layer per actor; province names, neighbouring countries and a trend panel (incidents per month by actor, for the whole map or a clicked unit). The file draws with no network unless --cdn is given. The last line printed is the path written (the PNG's last, when --png is given).
+
+    Examples: geo render --month 2023-03; geo render --compare 2023-02 2023-03; geo render --month 2023-03 --per 100000 --population pop.csv
     """
     import pandas as pd
 
     from geo.actors import canonical_actor
     from geo.incidents import to_schema
-    from geo.maps import map_html, render_map, save_map, save_png, tile_provider
+    from geo.maps import map_html, read_population, render_map, save_map, save_png, tile_provider
 
-    months = _check_range(month, first, last)
+    if compare is not None:
+        if month or first or last:
+            raise typer.BadParameter("give either --compare or --month/--from/--to, not both", param_hint="--compare")
+        before, after = (_check_month_hint(m, "--compare") for m in compare)
+        if before == after:
+            raise typer.BadParameter("compare two different months", param_hint="--compare")
+        months = (after, after)
+    else:
+        months = _check_range(month, first, last)
     if metric not in METRICS:
         raise typer.BadParameter(f"use one of {', '.join(METRICS)}", param_hint="--metric")
     if level not in LEVEL_CHOICES:
         raise typer.BadParameter(f"use one of {', '.join(LEVEL_CHOICES)}", param_hint="--level")
+    if (per is None) != (population is None):
+        raise typer.BadParameter("--per and --population go together (e.g. --per 100000 --population pop.csv)",
+                                 param_hint="--per" if per is None else "--population")
+    if per is not None and compare is not None:
+        raise typer.BadParameter("--per cannot be combined with --compare", param_hint="--per")
     tiles_key = tiles.strip()
     if tiles_key.lower() != "none":
         try:
@@ -307,35 +457,44 @@ def render(
         except GeoError as exc:
             raise typer.BadParameter(str(exc), param_hint="--tiles") from None
     with _user_errors():
-        single = months[0] is not None and months[0] == months[1]
-        frame = to_schema(_load(paths, months[0] if single else None, strict=strict, rejects=rejects))
-        dated = frame["event_date"].str[:7]
-        lo = months[0] or (dated.min() if len(frame) else months[1])
-        hi = months[1] or (dated.max() if len(frame) else months[0])
+        people = read_population(population) if population is not None else None
+        wanted = sorted({canonical_actor(a) for a in actor}) if actor else []
+        # All months are read (not only those mapped): the trend panel shows the months before too.
+        everything = to_schema(_load(paths, None, strict=strict, rejects=rejects))
+        if wanted:
+            everything = everything[everything["actor1"].isin(wanted) | everything["actor2"].isin(wanted)]
+            everything = everything.reset_index(drop=True)
+        dated = everything["event_date"].str[:7]
+        lo = months[0] or (dated.min() if len(everything) else months[1])
+        hi = months[1] or (dated.max() if len(everything) else months[0])
         if lo > hi:
             raise GeoError(f"No incidents fall in the range asked for (the data ends {hi}, before {lo}).")
         steps = [str(p) for p in pd.period_range(lo, hi, freq="M")]
-        frame = frame[dated.isin(steps)].reset_index(drop=True)
-        span = lo if lo == hi else f"{lo} to {hi}"
+        shown = [before, after] if compare is not None else steps
+        frame = everything[dated.isin(shown)].reset_index(drop=True)
+        span = " and ".join(shown) if compare is not None else (lo if lo == hi else f"{lo} to {hi}")
         if frame.empty:
-            _err(f"warning: no incidents in {span}; the map shows empty choropleths")
-        elif actor:
-            wanted = {canonical_actor(a) for a in actor}
-            frame = frame[frame["actor1"].isin(wanted) | frame["actor2"].isin(wanted)].reset_index(drop=True)
-            if frame.empty:
-                _err(f"warning: no incidents in {span} involve {', '.join(sorted(wanted))}")
-        label = _period_label(steps)
+            who = f" involve {', '.join(wanted)}" if wanted else ""
+            _err(f"warning: no incidents in {span}{who}; the map shows empty choropleths")
+        label = f"{_period_label([before])} → {_period_label([after])}" if compare is not None else _period_label(steps)
+        filters = [f"Only incidents involving {', '.join(wanted)}"] if wanted else []
         fmap = render_map(
             frame,
-            title=title or f"Conflict incidents in Afghanistan, {label}",
+            title=title or (f"Change in conflict incidents in Afghanistan, {label}" if compare is not None
+                            else f"Conflict incidents in Afghanistan, {label}"),
             metric=metric,
             tiles=None if tiles_key.lower() == "none" else tiles_key,
             level=level,
             months=steps,
             cluster=cluster,
             cdn=cdn,
+            filters=filters,
+            compare=(before, after) if compare is not None else None,
+            per=per,
+            population=people,
+            trend=everything,
         )
-        name = steps[0] if len(steps) == 1 else f"{steps[0]}_{steps[-1]}"
+        name = _default_name(steps, compare, paths, wanted, metric, level, per)
         if out is not None and str(out) == "-":
             sys.stdout.write(map_html(fmap))
             if png is not None:
@@ -346,6 +505,38 @@ def render(
         typer.echo(str(path))
         if png is not None:
             typer.echo(str(save_png(path, png)))
+
+
+def _check_month_hint(value: str, hint: str) -> str:
+    from geo.incidents import parse_month
+
+    try:
+        return parse_month(value)
+    except GeoError as exc:
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+
+
+def _slug(text: str, limit: int = 32) -> str:
+    """A short file-name-safe form of ``text``: 'Islamic State Khorasan Province (ISKP)' → 'iskp'."""
+    bracket = re.search(r"\(([^()]+)\)\s*$", text)  # an actor's acronym names it best
+    words = re.sub(r"[^0-9a-z]+", "-", (bracket.group(1) if bracket else text).lower()).strip("-")
+    return words[:limit].rstrip("-") or "x"
+
+
+def _default_name(steps: list[str], compare: tuple[str, str] | None, paths: list[Path] | None, actors: list[str],
+                  metric: str, level: str, per: int | None) -> str:
+    """maps/<name>.html: the months, then whatever else changes what the map shows."""
+    parts = [f"{compare[0]}_vs_{compare[1]}" if compare else
+             steps[0] if len(steps) == 1 else f"{steps[0]}_{steps[-1]}"]
+    parts += [_slug(Path(p).stem) for p in paths or []]
+    parts += [_slug(a) for a in actors]
+    if metric != "incidents":
+        parts.append(metric)
+    if per is not None:
+        parts.append(f"per{per}")
+    if level != "all":
+        parts.append(level)
+    return "_".join(parts)
 
 
 def _period_label(months: list[str]) -> str:
@@ -414,7 +605,6 @@ def extract(
 
     Example: geo extract a.txt b.txt -p 2023-04-04 -p 2023-03-29 -s "Kabul Now" -s Sputnik -o drafts.csv
     """
-    from geo._formats import format_table
     from geo._io import atomic_write_text
     from geo.extract import extract_incidents, read_article
 
@@ -451,6 +641,7 @@ def extract(
 
 
 boundaries_app = typer.Typer(
+    cls=_Group,
     name="boundaries",
     help=(
         "Admin boundaries: fetch them from a publisher, register local files, list what is "
@@ -465,8 +656,6 @@ _TableFormat = Annotated[str, typer.Option("--format", "-f", help="text, csv or 
 
 
 def _print_layers(table: pd.DataFrame, fmt: str) -> None:
-    from geo._formats import format_table
-
     if fmt == "text":
         shown = table.assign(in_use=table["in_use"].map({True: "yes", False: "no"})) if "in_use" in table else table
         shown = shown.loc[:, [c for c in shown.columns if (shown[c].astype(str) != "").any()]]  # no empty columns
@@ -594,7 +783,6 @@ def boundaries_check(fmt: _TableFormat = "text") -> None:
     """
     import pandas as pd
 
-    from geo._formats import format_table
     from geo.boundaries import check_hierarchy, load_admin
 
     if fmt not in ("text", "csv", "json"):

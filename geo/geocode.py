@@ -584,7 +584,8 @@ def geocode(frame: pd.DataFrame, *, online: object | None = None) -> pd.DataFram
         result["match_name"][idx] = np.where(inside, found["admin2"], "")
         result["match_score"][idx] = np.where(inside, 100.0, np.nan)
         gp = result["geo_precision"]
-        gp[idx] = np.where(np.isnan(gp[idx]), 1, gp[idx])
+        # Coordinates inside a unit place the incident exactly; outside every unit they place it nowhere.
+        gp[idx] = np.where(np.isnan(gp[idx]) & inside, 1, gp[idx])
 
     todo = np.flatnonzero(~has_xy)
     if len(todo):

@@ -45,7 +45,7 @@ from offlinefolium.elements import _res as _FOLIUM_ASSETS  # the asset texts fol
 from offlinefolium.map import FitBounds, Layer
 
 from geo._errors import GeoError
-from geo._io import atomic_write_text
+from geo._io import atomic_path, atomic_write_text
 from geo._options import CLUSTER_AT, LEVEL_CHOICES, METRICS  # noqa: F401 (defined apart for a fast `geo --help`)
 from geo.aggregate import aggregate
 from geo.boundaries import load_admin, web_geometry
@@ -54,6 +54,10 @@ from geo.schema import GEO_PRECISION, TIME_PRECISION
 #: Sequential colours for counts; zero gets its own neutral class.
 _RAMP = branca.colormap.linear.OrRd_09.scale(0, 1)
 ZERO_COLOUR = "#f7f7f7"
+#: Decreases in a comparison map.
+_BLUES = branca.colormap.linear.Blues_09.scale(0, 1)
+#: Units a per-capita map cannot shade (no population given).
+MISSING_COLOUR = "#c8c8c8"
 #: Colours for actors the table does not list: stable across runs and machines.
 _FALLBACK = ["#e41a1c", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#377eb8", "#4daf4a", "#999999"]
 #: Friendly tile names; any other xyzservices provider name (e.g. OpenTopoMap) works too.
@@ -263,42 +267,156 @@ var {{ this.get_name() }} = geoMap.choropleth({{ this._parent.get_name() }}, {{ 
         self.data, self.options = data, _js(options)
 
 
+def _diverging(values: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
+    """Classes for a change that may be negative: decreases blue, no change pale, increases red.
+
+    Returns each value's class index, the class colours and the class labels (signed bounds).
+    """
+    values = np.asarray(values, dtype=float)
+    up_idx, up = classify(pd.Series(np.where(values > 0, values, 0)), k=3)
+    down_idx, down = classify(pd.Series(np.where(values < 0, -values, 0)), k=3)
+    n_down = len(down)
+    idx = np.where(values < 0, n_down - down_idx, np.where(values > 0, n_down + up_idx, n_down))
+    blues = [_BLUES(0.35 + 0.65 * i / max(n_down - 1, 1)) for i in range(n_down)][::-1]
+    reds = [_RAMP(0.35 + 0.65 * i / max(len(up) - 1, 1)) for i in range(len(up))]
+    labels = [f"−{_fmt_range(lo, hi).replace('–', ' to −')}" for lo, hi in down][::-1]
+    labels += ["no change"] + [f"+{_fmt_range(lo, hi).replace('–', ' to +')}" for lo, hi in up]
+    return idx.astype(int), [*blues, ZERO_COLOUR, *reds], labels
+
+
 def _choropleth(fmap: folium.Map, incidents: pd.DataFrame, level: int, metric: str, show: bool,
-                months: list[str]) -> dict:
-    """Add the choropleth of admin ``level`` (values and class per month) and return its legend scale."""
+                months: list[str], *, compare: tuple[str, str] | None = None, per: int | None = None,
+                population: pd.DataFrame | None = None) -> dict:
+    """Add the choropleth of admin ``level`` (values and class per month) and return its legend scale.
+
+    With ``compare`` (two months) each unit is shaded by the change from the first to the
+    second; with ``per`` and ``population`` by the metric per ``per`` people.
+    """
     key, name_col, label = LEVELS[level]
     code_col = f"{name_col}_pcode"
     units = web_geometry(load_admin(level))
+    columns = list(compare) if compare else months
     counts = (
         aggregate(incidents, ["month", key])
         if len(incidents)
         else pd.DataFrame(columns=["month", code_col, *METRICS])
     )
-    full = pd.MultiIndex.from_product([units[code_col], months], names=[code_col, "month"])
+    full = pd.MultiIndex.from_product([units[code_col], columns], names=[code_col, "month"])
     table = counts.set_index([code_col, "month"])[list(METRICS)].reindex(full, fill_value=0).astype(int)
-    values = {m: table[m].to_numpy().reshape(len(units), len(months)) for m in METRICS}
-    idx, bounds = classify(pd.Series(values[metric].ravel()))
-    classes = idx.reshape(len(units), len(months))
+    values = {m: table[m].to_numpy().reshape(len(units), len(columns)) for m in METRICS}
+    shaded = values[metric].astype(float)
+    extra: dict[str, list] = {}
+    legend_labels = None
+    if compare:
+        change = shaded[:, 1] - shaded[:, 0]
+        idx, colours, legend_labels = _diverging(change)
+        classes = idx.reshape(len(units), 1)
+        extra["d"] = [[int(v)] for v in change]
+        bounds = []
+    else:
+        if per is not None:
+            people = unit_population(population, units, level)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                shaded = np.where(people[:, None] > 0, shaded / people[:, None] * per, np.nan)
+            extra["r"] = [[None if np.isnan(v) else float(f"{v:.3g}") for v in row] for row in shaded]
+        idx, bounds = classify(pd.Series(np.nan_to_num(shaded.ravel(), nan=0.0)))
+        idx = np.where(np.isnan(shaded.ravel()), -1, idx)  # no population: a class of its own
+        classes = idx.reshape(len(units), len(columns))
+        colours = _class_colours(len(bounds))
+    anchors = shapely.point_on_surface(units.geometry.values)  # where each unit's label sits
+    first = np.abs(np.nan_to_num(change if compare else shaded[:, 0], nan=0.0))
+    # Labels that collide give way: units with the highest values first, then the largest.
+    rank = np.empty(len(units), dtype=int)
+    rank[np.lexsort((-shapely.area(units.geometry.values), -first))] = np.arange(len(units))
     properties = [
-        {"c": code, "u": escape(f"{name} ({code})"), "n": n.tolist(), "f": f.tolist(), "k": k.tolist()}
-        for code, name, n, f, k in zip(units[code_col], units[name_col], values["incidents"],
-                                       values["fatalities"], classes)
+        {"c": code, "u": escape(f"{name} ({code})"), "n": n.tolist(), "f": f.tolist(), "k": k.tolist(),
+         "l": escape(name), "p": [round(pt.y, 4), round(pt.x, 4)], "q": int(q)}
+        | {key_: vals[i] for key_, vals in extra.items()}
+        for i, (code, name, n, f, k, pt, q) in enumerate(zip(units[code_col], units[name_col], values["incidents"],
+                                                             values["fatalities"], classes, anchors, rank))
     ]
-    colours = _class_colours(len(bounds))
-    layer = _Choropleth(
-        f"{label}: {metric}",
-        _geojson(units.geometry.values, properties),
-        {
-            "colours": colours,
-            "stroke": "#555555" if level == 1 else "#9a9a9a",
-            "weight": 1.2 if level == 1 else 0.5,
-            "legend": f"geo-scale-{level}",
-        },
-        show,
-    )
+    options = {
+        "colours": colours,
+        "missing": MISSING_COLOUR,
+        "stroke": "#555555" if level == 1 else "#9a9a9a",
+        "weight": 1.2 if level == 1 else 0.5,
+        "legend": f"geo-scale-{level}",
+        "labels": level == 1,
+        "metric": metric,
+        "per": per,
+        "compare": [_month_label(m) for m in compare] if compare else None,
+    }
+    layer = _Choropleth(f"{label}: {metric}", _geojson(units.geometry.values, properties), options, show)
     layer.add_to(fmap)
+    # The units with the highest values (first month), listed in the legend: small ones hide under markers.
+    order = [i for i in np.argsort(-first, kind="stable")[:3] if first[i] > 0]
+    top = [(units[code_col].iloc[i], escape(units[name_col].iloc[i]),
+            _fmt_value(change[i] if compare else shaded[i, 0], signed=bool(compare))) for i in order]
     return {"id": f"geo-scale-{level}", "label": label, "metric": metric, "colours": colours,
-            "bounds": bounds, "show": show}
+            "bounds": bounds, "show": show, "labels": legend_labels, "per": per,
+            "compare": [_month_label(m) for m in compare] if compare else None,
+            "missing": bool((classes < 0).any()), "top": top}
+
+
+def _fmt_value(value: float, signed: bool = False) -> str:
+    """A count as an integer, a rate with three significant digits; a change with its sign."""
+    text = f"{int(value)}" if float(value).is_integer() else f"{value:.3g}"
+    return f"+{text}" if signed and value > 0 else text.replace("-", "−")
+
+
+def read_population(path: str | PathLike[str]) -> pd.DataFrame:
+    """Read a population table keyed by P-code: columns ``pcode`` and ``population``.
+
+    ``admin1_pcode``/``admin2_pcode`` (or ``code``) are accepted for ``pcode`` and ``pop`` for
+    ``population``; provinces and districts may share one file.
+
+    Raises
+    ------
+    GeoError
+        When the file cannot be read, lacks either column, or has a population that is not a
+        positive number or a P-code given twice (each such row is named).
+    """
+    from geo._csv import decode_text, sniff_delimiter
+
+    path = Path(path)
+    text = decode_text(path, "population table")
+    try:
+        import io
+
+        table = pd.read_csv(io.StringIO(text), sep=sniff_delimiter(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise GeoError(f"{path} is not a readable CSV: {str(exc).strip().rstrip('.')}.") from None
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    code = next((c for c in ("pcode", "admin2_pcode", "admin1_pcode", "code") if c in table.columns), None)
+    count = next((c for c in ("population", "pop") if c in table.columns), None)
+    if code is None or count is None:
+        raise GeoError(f"{path} needs a 'pcode' and a 'population' column (found: {', '.join(table.columns) or 'none'}).")
+    out = pd.DataFrame({"pcode": table[code].str.strip().str.upper(),
+                        "population": pd.to_numeric(table[count].str.replace(",", "").str.strip(), errors="coerce")})
+    bad = out[~(out["population"] > 0)]
+    if len(bad):
+        rows = ", ".join(f"row {i + 2} ({table[count].iloc[i]!r})" for i in bad.index[:5])
+        raise GeoError(f"{path}: population must be a positive number: {rows}.")
+    twice = out[out["pcode"].duplicated()]
+    if len(twice):
+        raise GeoError(f"{path}: P-code {twice['pcode'].iloc[0]} is given twice; give each unit once.")
+    return out
+
+
+def unit_population(population: pd.DataFrame, units: pd.DataFrame, level: int) -> np.ndarray:
+    """Population of each unit of ``units`` (NaN where unknown): given, or summed from districts.
+
+    A province the table leaves out is the sum of its districts when the table has all of them.
+    """
+    code_col = f"admin{level}_pcode"
+    given = population.set_index("pcode")["population"]
+    people = units[code_col].map(given).to_numpy(dtype=float)
+    if level == 1 and np.isnan(people).any():
+        districts = load_admin(2)[["admin1_pcode", "admin2_pcode"]]
+        per_district = districts.assign(pop=districts["admin2_pcode"].map(given))
+        sums = per_district.groupby("admin1_pcode")["pop"].agg(lambda v: v.sum() if v.notna().all() else np.nan)
+        people = np.where(np.isnan(people), units[code_col].map(sums).to_numpy(dtype=float), people)
+    return people
 
 
 def _date_text(row: pd.Series) -> str:
@@ -446,7 +564,8 @@ def _marker_style(radius: float, colour: str, check: str, exact: bool, halo: boo
     return {
         "radius": radius + (_HALO[check] if halo else 0),
         "color": colour, "weight": 2.5, "opacity": 1, "dashArray": _DASH[check],
-        "fill": True, "fillColor": colour, "fillOpacity": 0.85 if exact and not halo else 0.0,
+        # A halo is a ring only: unfilled, so the marker it surrounds still takes clicks.
+        "fill": not halo, "fillColor": colour, "fillOpacity": 0.85 if exact and not halo else 0.0,
         "className": "geo-mark",
     }
 
@@ -456,7 +575,7 @@ def _marker_style(radius: float, colour: str, check: str, exact: bool, halo: boo
 #: instead of listing each one in the popup, and are drawn on a canvas: a month of 100,000
 #: incidents would otherwise be a file of over 100 MB that no browser opens.
 SUMMARY_AT = 1000
-_SUMMARY_NOTE = ("This map draws over {:,} incidents, so each marker counts its incidents instead of listing "
+_SUMMARY_NOTE = ("Over {:,} incidents are drawn, so each marker's popup counts its incidents instead of listing "
                  "them; map fewer months or one actor to see every incident.")
 
 
@@ -537,11 +656,11 @@ def _summary_points(mine: pd.DataFrame, actor: str, radius: float, colour: str) 
             markers["fatalities"].fillna(0), markers["first"], markers["last"], per_marker, note_codes)
     ]
     return _SummaryPoints(data, {
-        "styles": [_marker_style(radius, colour, c, e, h) for c, e, h in style_list],
+        # geoSummary: the place's popup counts this marker's incidents, not its one summary.
+        "styles": [_marker_style(radius, colour, c, e, h) | {"geoSummary": True} for c, e, h in style_list],
         "checks": [escape(c) for c, _, _ in style_list],
         "actor": escape(actor), "places": [list(p) for p in place_table],
         "events": [escape(t) for t in type_table], "notes": list(note_table),
-        "note": escape(_SUMMARY_NOTE.format(SUMMARY_AT)),
     })
 
 
@@ -561,8 +680,7 @@ function geoSummary(group, rows, o) {
     var popup = '<table class="geo-popup"><caption>' + plural(d[6], 'incident') + '</caption>' +
       row('Dates', d[8] === d[9] ? d[8] : d[8] + ' – ' + d[9]) + row('Actor', o.actor) +
       row('Place reported', place[0]) + row('Resolved to', place[1]) + row('Fatalities', d[7]) +
-      row('Verification', o.checks[d[3]]) + row('Events', events.join('; ')) + '</table>' +
-      '<p class="geo-summary-note">' + o.note + '</p>';
+      row('Verification', o.checks[d[3]]) + row('Events', events.join('; ')) + '</table>';
     return [d[0], d[1], d[2], d[3], tip, '<div class="geo-popups">' + popup + '</div>', d[5], d[6]];
   }), o);
 }
@@ -633,6 +751,7 @@ _RUNTIME_JS = r"""
 var geoMap = (function () {
   "use strict";
   var step = 0, labels = [], timed = [], units = {}, outline = L.layerGroup();
+  var places = {}, names = [], trendPanel = null, labelsShort = [];
 
   function setHidden(id, hidden) {
     var el = document.getElementById(id);
@@ -647,13 +766,22 @@ var geoMap = (function () {
   function choropleth(map, data, o) {
     var layer;
     function style(f) {
-      return {fillColor: o.colours[f.properties.k[step]], fillOpacity: 0.75, color: o.stroke,
+      var k = f.properties.k[step];
+      return {fillColor: k < 0 ? o.missing : o.colours[k], fillOpacity: 0.75, color: o.stroke,
               weight: o.weight, opacity: 1};
     }
+    function signed(v) { return (v > 0 ? '+' : '') + String(v).replace('-', '\u2212'); }
     function tip(f) {
-      var p = f.properties;
+      var p = f.properties, what = o.metric === 'fatalities' ? 'Reported fatalities' : 'Incidents';
+      if (o.compare) {
+        return '<b>' + p.u + '</b><br>' + what + ': ' + o.compare[0] + ' ' + (o.metric === 'fatalities' ? p.f[0] : p.n[0]) +
+          ', ' + o.compare[1] + ' ' + (o.metric === 'fatalities' ? p.f[1] : p.n[1]) + '<br>Change: ' + signed(p.d[0]);
+      }
+      var rate = o.per ? '<br>' + what + ' per ' + o.per.toLocaleString('en') + ' people: ' +
+        (p.r[step] === null ? 'no population given' : p.r[step]) : '';
       return '<b>' + p.u + '</b>' + (p.n.length > 1 ? '<br>' + labels[step] : '') +
-        '<br>Incidents: ' + p.n[step] + '<br>Reported fatalities: ' + p.f[step];
+        '<br>Incidents: ' + p.n[step] + '<br>Reported fatalities: ' + p.f[step] + rate +
+        '<br><i>click: its trend</i>';
     }
     layer = L.geoJson(data, {
       pane: pane(map, 'geoAreas', 350),  // below every marker, whichever layer is ticked last
@@ -663,8 +791,11 @@ var geoMap = (function () {
         l.bindTooltip(function () { return tip(f); }, {sticky: true});
         l.on('mouseover', function () { l.setStyle({weight: o.weight + 2, color: '#000000'}); });
         l.on('mouseout', function () { layer.resetStyle(l); });
+        l.on('click', function () { showTrend(f.properties.c, f.properties.u); });
+        if (o.labels) { names.push(label(map, f.properties.p, f.properties.l, 'geo-label', f.properties.q)); }
       }
     });
+    if (o.labels) { watchLabels(map); }
     layer.geoRefresh = function () { layer.setStyle(style); };
     layer.on('add', function () { setHidden(o.legend, false); });
     layer.on('remove', function () { setHidden(o.legend, true); });
@@ -682,6 +813,66 @@ var geoMap = (function () {
     outline.addTo(map);
   }
 
+  // Names on the map (provinces, neighbouring countries): plain text that never takes a click,
+  // thinned so that no two overlap (the highest-ranked, q smallest, are kept).
+  function label(map, latlng, text, cls, q) {
+    var m = L.marker(latlng, {interactive: false, keyboard: false, pane: pane(map, 'geoLabels', 380),
+      icon: L.divIcon({className: cls, html: '<span>' + text + '</span>', iconSize: null})});
+    m.geoRank = q;
+    m.addTo(map);
+    return m;
+  }
+
+  function declutter(map) {
+    var box = map.getContainer().getBoundingClientRect();
+    // The title, legend, panels and controls are drawn over the map: a name under them is hidden.
+    var kept = Array.prototype.map.call(document.querySelectorAll('.geo-box, .geo-panel, .leaflet-control'),
+      function (el) { return el.getBoundingClientRect(); }).filter(function (r) { return r.width > 0; });
+    names.slice().sort(function (a, b) { return a.geoRank - b.geoRank; }).forEach(function (m) {
+      var el = m.getElement();
+      if (!el) { return; }
+      el.style.visibility = 'visible';
+      var r = el.firstChild.getBoundingClientRect();
+      var clash = r.left < box.left || r.right > box.right || r.top < box.top || r.bottom > box.bottom ||
+        kept.some(function (k) {
+          return r.left < k.right + 3 && r.right > k.left - 3 && r.top < k.bottom + 1 && r.bottom > k.top - 1;
+        });
+      if (clash) { el.style.visibility = 'hidden'; } else { kept.push(r); }
+    });
+  }
+
+  function watchLabels(map) {
+    if (map.geoLabelsWatched) { return; }
+    map.geoLabelsWatched = true;
+    map.on('zoomend moveend resize', function () { declutter(map); });
+    map.whenReady(function () { setTimeout(function () { declutter(map); }, 0); });
+  }
+
+  function neighbours(map, data) {
+    L.geoJson(data, {pane: pane(map, 'geoNeighbours', 340), interactive: false,
+      style: {fillColor: '#ecebe6', fillOpacity: 1, color: '#b8b4a8', weight: 0.8}}).addTo(map);
+    data.features.forEach(function (f) {
+      names.push(label(map, f.properties.p, f.properties.l, 'geo-label geo-country', 1000));
+    });
+    watchLabels(map);
+  }
+
+  // Every incident at a place, whatever marker was clicked: halos and concentric rings can
+  // never hide one. The clicked marker's incidents come first; each incident once.
+  function placePopup(m) {
+    var seen = {}, parts = [], n = 0;
+    [m].concat(places[m.geoPlace] || []).forEach(function (x) {
+      if (x !== m && !(x.geoGroup && x.geoGroup._map)) { return; }
+      x.geoPopup.split('<hr>').forEach(function (part) {
+        var key = part.replace(/<\/?div[^>]*>/g, '');
+        // A big map's marker summarises its incidents in one part (geoSummary): count them all.
+        if (!seen[key]) { seen[key] = true; parts.push(key); n += x.options.geoSummary ? x.options.geoCount : 1; }
+      });
+    });
+    var head = n > 1 ? '<p class="geo-here">' + n + ' incidents at this place</p>' : '';
+    return head + '<div class="geo-popups">' + parts.join('<hr>') + '</div>';
+  }
+
   function points(group, data, o) {
     // data rows: [lat, lon, step, style, tooltip html, popup html, unit code or "", incidents]
     function fill() {
@@ -690,8 +881,15 @@ var geoMap = (function () {
       data.forEach(function (d) {
         if (d[2] !== step) { return; }
         var m = L.circleMarker([d[0], d[1]], L.extend({geoCount: d[7]}, o.styles[d[3]]));
+        m.geoPlace = d[2] + ':' + d[0] + ',' + d[1];
+        m.geoPopup = d[5];
+        m.geoGroup = group;
+        (places[m.geoPlace] = places[m.geoPlace] || []).push(m);
         m.bindTooltip(d[4]);
-        m.bindPopup(d[5], {maxWidth: 440});
+        // On a small screen a popup opens clear of the title box (which spans the screen there).
+        var title = window.innerWidth < 760 && document.querySelector('.geo-title');
+        m.bindPopup(function () { return placePopup(m); }, {maxWidth: 440,
+          autoPanPaddingTopLeft: title ? [12, title.getBoundingClientRect().bottom + 12] : null});
         if (d[6]) {
           m.on('mouseover popupopen', function () { showOutline(m, d[6]); });
           m.on('mouseout', function () { if (!m.isPopupOpen()) { outline.clearLayers(); } });
@@ -716,11 +914,76 @@ var geoMap = (function () {
     };
   }
 
+  // The trend panel: stacked bars of incidents (or fatalities) per month by actor, as inline
+  // SVG, for the whole map or the unit last clicked.
+  function trend(map, t) {
+    var Panel = L.Control.extend({
+      onAdd: function () {
+        var box = L.DomUtil.create('details', 'geo-panel geo-trend');
+        box.open = true;
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        return box;
+      }
+    });
+    trendPanel = {data: t, code: null, name: '', el: new Panel({position: 'bottomleft'}).addTo(map).getContainer()};
+    drawTrend();
+  }
+
+  function showTrend(code, name) {
+    if (!trendPanel) { return; }
+    trendPanel.code = code;
+    trendPanel.name = name;
+    trendPanel.el.open = true;
+    drawTrend();
+  }
+
+  function drawTrend() {
+    var t = trendPanel.data, code = trendPanel.code, rows = code ? (t.units[code] || []) : t.total;
+    var what = t.metric === 'fatalities' ? 'Reported fatalities' : 'Incidents';
+    var where = code ? trendPanel.name : 'whole map';
+    var n = t.months.length, w = 280, h = 110, left = 26, bottom = 18, top = 8;
+    var sums = t.months.map(function (_, j) { return rows.reduce(function (a, r) { return a + r[j]; }, 0); });
+    var max = Math.max.apply(null, sums.concat([1]));
+    var bw = (w - left - 4) / Math.max(n, 1), svg = [];
+    var now = labels.length ? t.labels.indexOf(labelsShort[step]) : n - 1;
+    svg.push('<line x1="' + left + '" y1="' + (h - bottom) + '" x2="' + w + '" y2="' + (h - bottom) + '" stroke="#999"/>');
+    svg.push('<text x="' + (left - 4) + '" y="' + (top + 8) + '" text-anchor="end">' + max + '</text>');
+    svg.push('<text x="' + (left - 4) + '" y="' + (h - bottom) + '" text-anchor="end">0</text>');
+    t.months.forEach(function (_, j) {
+      var x = left + j * bw + 1, y = h - bottom;
+      rows.forEach(function (r, a) {
+        if (!r[j]) { return; }
+        var bh = r[j] / max * (h - bottom - top);
+        y -= bh;
+        svg.push('<rect x="' + x.toFixed(1) + '" y="' + y.toFixed(1) + '" width="' + Math.max(bw - 2, 1).toFixed(1) +
+          '" height="' + bh.toFixed(1) + '" fill="' + t.colours[a] + '"><title>' + t.actors[a] + ', ' +
+          t.labels[j] + ': ' + r[j] + '</title></rect>');
+      });
+      if (j === now) {
+        svg.push('<rect class="geo-now" x="' + (x - 1).toFixed(1) + '" y="' + top + '" width="' + bw.toFixed(1) +
+          '" height="' + (h - bottom - top) + '" fill="none" stroke="#333" stroke-dasharray="2 2"/>');
+      }
+      if (j === 0 || j === n - 1 || t.labels[j].indexOf('Jan') === 0) {
+        svg.push('<text x="' + (x + bw / 2).toFixed(1) + '" y="' + (h - 5) + '" text-anchor="middle">' +
+          t.labels[j].replace(' 20', ' \u2019') + '</text>');
+      }
+    });
+    trendPanel.el.innerHTML = '<summary>' + what + ' per month by actor: <b>' + where + '</b></summary>' +
+      '<svg class="geo-trend-svg" viewBox="0 0 ' + w + ' ' + h + '" width="' + w + '" height="' + h +
+      '" role="img" aria-label="' + what + ' per month, ' + where + '">' + svg.join('') + '</svg>' +
+      '<p>' + (sums.reduce(function (a, b) { return a + b; }, 0) ? '' : 'None in these months. ') +
+      (code ? '<a href="#" class="geo-whole">whole map</a> · ' : '') + 'click a province or district for its own</p>';
+    var back = trendPanel.el.querySelector('.geo-whole');
+    if (back) { back.addEventListener('click', function (e) { e.preventDefault(); showTrend(null, ''); }); }
+  }
+
   function setStep(i) {
     if (i < 0 || i >= Math.max(labels.length, 1) || i === step) { return; }
     step = i;
     outline.clearLayers();
     timed.forEach(function (l) { l.geoRefresh(); });
+    if (trendPanel) { drawTrend(); }
     document.querySelectorAll('[data-geo-step]').forEach(function (el) {
       el.hidden = Number(el.getAttribute('data-geo-step')) !== i;
     });
@@ -732,6 +995,11 @@ var geoMap = (function () {
       _getDisplayDateFormat: function (date) { return labels[times.indexOf(date.getTime())] || ''; }
     });
     labels = monthLabels;
+    labelsShort = times.map(function (t) {
+      var d = new Date(t);
+      return d.toLocaleString('en', {month: 'short', timeZone: 'UTC'}) + ' ' + d.getUTCFullYear();
+    });
+    if (trendPanel) { drawTrend(); }
     map.timeDimension = td;
     new Control({timeDimension: td, position: 'bottomleft', autoPlay: false, loopButton: true,
                  speedSlider: false, timeSliderDragUpdate: true,
@@ -743,8 +1011,26 @@ var geoMap = (function () {
   // (the legend's summary line and the layers button unfold them; a click on the map folds
   // the layer list again).
   document.addEventListener('DOMContentLoaded', function () {
+    // Legend links to the units with the highest values: zoom there (small ones hide under markers).
+    document.querySelectorAll('[data-geo-unit]').forEach(function (a) {
+      a.addEventListener('click', function (e) {
+        var f = units[a.getAttribute('data-geo-unit')], el = document.querySelector('.folium-map');
+        e.preventDefault();
+        if (f && el && window[el.id]) {
+          window[el.id].fitBounds(L.geoJson(f).getBounds(), {maxZoom: 10, padding: [40, 40]});
+          showTrend(f.properties.c, f.properties.u);
+        }
+      });
+    });
+    // No tooltip over an open popup.
+    document.querySelectorAll('.folium-map').forEach(function (el) {
+      var map = window[el.id];
+      if (!map || !map.on) { return; }
+      map.on('popupopen', function () { el.classList.add('geo-popup-open'); });
+      map.on('popupclose', function () { el.classList.remove('geo-popup-open'); });
+    });
     if (window.innerWidth >= 760 && window.innerHeight >= 560) { return; }
-    document.querySelectorAll('details.geo-legend').forEach(function (el) { el.open = false; });
+    document.querySelectorAll('details.geo-legend, details.geo-trend').forEach(function (el) { el.open = false; });
     var fold = function () {
       document.querySelectorAll('.leaflet-control-layers').forEach(function (el) {
         el.classList.remove('leaflet-control-layers-expanded');
@@ -757,13 +1043,14 @@ var geoMap = (function () {
   });
 
   return {choropleth: choropleth, points: points, clusterIcon: clusterIcon, time: time,
+          neighbours: neighbours, trend: trend, showTrend: showTrend,
           setStep: setStep, step: function () { return step; },
           label: function () { return labels[step] || ''; }};
 })();
 """
 
 _RUNTIME_CSS = """
-.leaflet-container { background: #dfe6ea; }
+.leaflet-container { background: #ecebe6; }  /* the neighbouring countries' colour: their coarse outlines leave no gaps */
 .geo-box { position: fixed; z-index: 1000; background: rgba(255,255,255,0.95); padding: 8px 12px;
   border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 13px/1.35 system-ui, sans-serif; color: #222; }
 .geo-title { top: 10px; left: 56px; max-width: calc(100% - 420px); }
@@ -790,8 +1077,31 @@ _RUNTIME_CSS = """
   font: 600 12px/32px system-ui, sans-serif; text-align: center; text-shadow: 0 0 2px #000; }
 .geo-cluster span { line-height: 32px; }
 .leaflet-control-layers-overlays label { margin: 1px 0; }
+.geo-filter { font-weight: 600; color: #7a3b00; }
+.geo-top a { color: #124e8c; }
+.geo-symbols { border-collapse: collapse; font-size: 12px; }
+.geo-symbols th { font-weight: 500; color: #555; font-size: 11px; text-align: center; padding: 0 4px 2px 0; line-height: 1.15; }
+.geo-symbols td { padding: 1px 4px 1px 0; text-align: center; } .geo-symbols td:last-child { text-align: left; }
+.geo-symbols .dot { margin: 0; }
+.geo-label { pointer-events: none; }
+.geo-label span { position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+  font: 600 11px/1 system-ui, sans-serif; color: #333;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
+.geo-country span { font: italic 500 12px/1 system-ui, sans-serif; color: #8a8577; letter-spacing: 0.04em; }
+.geo-panel { background: rgba(255,255,255,0.95); padding: 6px 10px; border-radius: 6px;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 system-ui, sans-serif; color: #222; max-width: 300px; }
+.geo-panel summary { cursor: pointer; color: #444; }
+.geo-panel p { margin: 2px 0 0 0; color: #555; }
+.geo-trend-svg { display: block; margin-top: 4px; }
+.geo-trend-svg text { font: 10px system-ui, sans-serif; fill: #444; }
+.geo-here { margin: 0 0 4px 0; font-weight: 600; }
+/* A popup never wider than the screen (its close button stays on it), and no tooltip over it. */
+.leaflet-popup-content { max-width: calc(100vw - 90px); overflow-x: auto; }
+.geo-popup-open .leaflet-tooltip-pane { display: none; }
 @media (max-width: 760px), (max-height: 560px) {
-  .geo-title { max-width: calc(100% - 120px); padding: 5px 8px; } .geo-title h1 { font-size: 14px; } }
+  .geo-title { max-width: calc(100% - 120px); padding: 5px 8px; } .geo-title h1 { font-size: 14px; }
+  .geo-legend { width: calc(100% - 40px); max-width: 300px; }
+  .geo-popups { max-height: 45vh; } .geo-panel { max-width: calc(100vw - 150px); } }
 """
 
 _LEGEND = Template(
@@ -799,27 +1109,31 @@ _LEGEND = Template(
 {% macro html(this, kwargs) %}
 <div class="geo-box geo-title"><h1>{{ this.title }}</h1>
 {%- for text in this.subtitles %}<div data-geo-step="{{ loop.index0 }}"{% if not loop.first %} hidden{% endif %}>{{ text }}</div>{% endfor %}
+{%- for text in this.filters %}<div class="geo-filter">{{ text }}</div>{% endfor %}
 </div>
 <details class="geo-box geo-legend" open><summary>Legend</summary>
+  {% for text in this.filters %}<p class="geo-filter">{{ text }}</p>{% endfor %}
   {% for scale in this.scales %}
   <section id="{{ scale.id }}"{% if not scale.show %} hidden{% endif %}>
   <h2>{{ scale.title }}</h2>
   <ul>{% for colour, text in scale.classes %}<li><span class="sw" style="background:{{ colour }}"></span>{{ text }}</li>{% endfor %}</ul>
+  {% if scale.top %}<p class="geo-top">{{ scale.top_label }}: {% for code, name, value in scale.top %}<a href="#" data-geo-unit="{{ code }}">{{ name }}</a> {{ value }}{% if not loop.last %} · {% endif %}{% endfor %}</p>{% endif %}
   </section>
   {% endfor %}
   {% if this.actors %}
   <h2>Incidents by actor</h2>
   <ul>{% for colour, actor in this.actors %}<li><span class="dot" style="background:{{ colour }};border-color:{{ colour }}"></span>{{ actor }}</li>{% endfor %}</ul>
   <h2>Symbols</h2>
-  <ul>
-    <li><span class="dot" style="background:#777"></span>town or landmark known</li>
-    <li><span class="dot" style="background:transparent"></span>only the district or province known: drawn at its centre, outlined on hover</li>
-    <li><span class="dot" style="background:transparent;border-style:solid"></span>solid ring: corroborated</li>
-    <li><span class="dot" style="background:transparent;border-style:dashed"></span>dashed: claimed by a party only</li>
-    <li><span class="dot" style="background:transparent;border-style:dotted"></span>dotted: verification unknown</li>
-    <li>a wider dashed or dotted halo: such reports at a corroborated place</li>
-    {% if this.cluster %}<li>numbered disc: that actor's incidents grouped at this zoom (actors' discs fan out)</li>{% endif %}
-  </ul>
+  <table class="geo-symbols">
+    <tr><th>place known</th><th>district or province only</th><th></th></tr>
+    {%- for style, text in [("solid", "corroborated"), ("dashed", "claimed by a party only"), ("dotted", "verification unknown")] %}
+    <tr><td><span class="dot" style="background:#777;border-style:{{ style }}"></span></td>
+      <td><span class="dot" style="background:transparent;border-style:{{ style }}"></span></td><td>{{ style }} ring: {{ text }}</td></tr>
+    {%- endfor %}
+  </table>
+  <p>Hollow symbols sit at the centre of the district or province, outlined on hover.
+  A wider dashed or dotted halo: such reports at a corroborated place. A click lists every incident at the place.</p>
+  {% if this.cluster %}<p>Numbered disc: that actor's incidents grouped at this zoom (actors' discs fan out).</p>{% endif %}
   {% endif %}
   {% for note in this.notes %}<p>{{ note }}</p>{% endfor %}
 </details>
@@ -834,26 +1148,161 @@ class _Overlay(_Macro):
     _template = _LEGEND
 
     def __init__(self, title: str, subtitles: list[str], scales: list[dict], actors: list[str],
-                 notes: list[str], per_month: bool, cluster: bool):
+                 notes: list[str], per_month: bool, cluster: bool, filters: Sequence[str] = ()):
         super().__init__()
         self._name = "GeoOverlay"
         self.title = escape(title)
         self.subtitles = [escape(s) for s in subtitles]
+        self.filters = [escape(f) for f in filters]
         self.notes = [escape(n) for n in notes]
         self.cluster = cluster
         self.actors = [(actor_colour(a), escape(a)) for a in actors]
-        what = {"incidents": "Incidents", "fatalities": "Reported fatalities"}
-        self.scales = [
-            {
-                "id": s["id"],
-                "show": s["show"],
-                "title": escape(f"{s['label']}: {what[s['metric']]} per {s['label'][:-1].lower()}"
-                                + (" and month (same classes every month)" if per_month else "")),
-                "classes": [(s["colours"][0], "0")]
-                + [(c, _fmt_range(lo, hi)) for c, (lo, hi) in zip(s["colours"][1:], s["bounds"])],
-            }
-            for s in scales
-        ]
+        self.scales = [self._scale(s, per_month) for s in scales]
+
+    @staticmethod
+    def _scale(s: dict, per_month: bool) -> dict:
+        what = {"incidents": "Incidents", "fatalities": "Reported fatalities"}[s["metric"]]
+        unit = s["label"][:-1].lower()
+        if s["compare"]:
+            title = f"{s['label']}: change in {what.lower()}, {s['compare'][0]} → {s['compare'][1]}"
+            classes = list(zip(s["colours"], s["labels"]))
+        else:
+            if s["per"]:
+                title = f"{s['label']}: {what.lower()} per {s['per']:,} people"
+            else:
+                title = f"{s['label']}: {what} per {unit}"
+            title += " and month (same classes every month)" if per_month else ""
+            classes = [(s["colours"][0], "0")] + [
+                (c, _fmt_value(lo) if lo == hi else f"{_fmt_value(lo)}–{_fmt_value(hi)}")
+                for c, (lo, hi) in zip(s["colours"][1:], s["bounds"])]
+            if s["missing"]:
+                classes.append((MISSING_COLOUR, "no population given"))
+        return {"id": s["id"], "show": s["show"], "title": escape(title),
+                "classes": [(c, escape(t)) for c, t in classes], "top": s["top"],
+                "top_label": "Largest change" if s["compare"] else "Highest"}
+
+
+@lru_cache(maxsize=8)
+def _countries() -> tuple[tuple[str, object], ...]:
+    """Every country outline the ``countryinfo`` package ships (Natural Earth, 1:110m), by name."""
+    from countryinfo import all_countries
+
+    out = []
+    for country in all_countries():
+        features = (country.geo_json() or {}).get("features") or []
+        shapes = [shapely.geometry.shape(f["geometry"]) for f in features if f.get("geometry")]
+        if shapes:
+            out.append((country.name(), shapely.GeometryCollection(shapes)))  # made valid when used
+    return tuple(out)
+
+
+def neighbours(units: pd.DataFrame, margin: float = 8.0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The countries around the mapped one, for orientation: names, outlines and label points.
+
+    Outlines come from the ``countryinfo`` package (installed, so nothing is fetched), are cut
+    to ``margin`` degrees around ``units`` and never overlap them; the country the units belong
+    to (the one covering most of them) is left out.
+    """
+    minx, miny, maxx, maxy = units.total_bounds
+    view = shapely.box(minx - margin, miny - margin, maxx + margin, maxy + margin)
+    near = shapely.box(minx - 3, miny - 2, maxx + 3, maxy + 2)  # labels sit close to the border
+    home = shapely.union_all(shapely.make_valid(units.geometry.values))
+    found = [(name, shapely.union_all(shapely.make_valid(np.array(shape.geoms))))
+             for name, shape in _countries() if shapely.box(*shape.bounds).intersects(view)]
+    found = [(name, shape) for name, shape in found if shape.intersects(view)]
+    if not found:
+        return [], np.array([]), np.array([])
+    itself = max(found, key=lambda item: item[1].intersection(home).area)[0]
+    names, shapes, anchors = [], [], []
+    for name, shape in found:
+        if name == itself:
+            continue
+        clipped = shape.intersection(view).difference(home)
+        close = clipped.intersection(near)
+        if clipped.is_empty or close.is_empty:
+            continue
+        names.append(name)
+        shapes.append(shapely.simplify(clipped, 0.01))
+        anchors.append(shapely.point_on_surface(max(getattr(close, "geoms", [close]), key=lambda g: g.area)))
+    return names, np.array(shapes, dtype=object), np.array(anchors, dtype=object)
+
+
+class _Neighbours(_Macro):
+    """Neighbouring countries, faint and named, under everything else (drawn offline)."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+geoMap.neighbours({{ this._parent.get_name() }}, {{ this.data }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, units: pd.DataFrame):
+        super().__init__()
+        self._name = "Neighbours"
+        names, shapes, anchors = neighbours(units)
+        props = [{"l": escape(n), "p": [round(a.y, 3), round(a.x, 3)]} for n, a in zip(names, anchors)]
+        self.data = _geojson(shapes, props) if names else '{"type":"FeatureCollection","features":[]}'
+
+
+#: Months the trend panel shows, up to the last month mapped.
+TREND_MONTHS = 12
+
+
+class _Trend(_Macro):
+    """The trend panel: incidents (or fatalities) per month by actor, for the map or a clicked unit."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+geoMap.trend({{ this._parent.get_name() }}, {{ this.data }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, incidents: pd.DataFrame, last: str | None, metric: str, actors: list[str], title: str):
+        super().__init__()
+        self._name = "Trend"
+        self.data = _js(trend_data(incidents, last, metric, actors))
+
+
+def trend_data(incidents: pd.DataFrame, last: str | None, metric: str, actors: Sequence[str] = ()) -> dict:
+    """Counts per month by actor for the trend panel: the whole map and every unit with incidents.
+
+    The months are the :data:`TREND_MONTHS` up to ``last`` (from the first month with data, if
+    later). Returns ``months`` (labels), ``actors`` and ``colours``, ``total`` (per actor, per
+    month) and ``units`` (P-code to the same, for provinces and districts).
+    """
+    dated = incidents["event_date"].astype(str).str[:7] if len(incidents) else pd.Series(dtype=str)
+    last = last or (dated.max() if len(dated) else None)
+    if last is None:
+        return {"months": [], "labels": [], "actors": [], "colours": [], "total": [], "units": {}, "metric": metric}
+    start = pd.Period(last, freq="M") - (TREND_MONTHS - 1)
+    if len(dated) and dated.min() <= last:
+        start = max(start, pd.Period(dated.min(), freq="M"))
+    months = [str(m) for m in pd.period_range(start, last, freq="M")]
+    frame = incidents[dated.isin(months)] if len(incidents) else incidents
+    by = aggregate(frame, ["month", "actor"]) if len(frame) else pd.DataFrame(columns=["month", "actor", *METRICS])
+    totals = by.groupby("actor")[metric].sum()
+    order = [a for a in actors if a in totals.index] + sorted(
+        (a for a in totals.index if a not in actors), key=lambda a: (-totals[a], a))
+
+    def matrix(rows: pd.DataFrame) -> list[list[int]]:
+        table = rows.pivot_table(index="actor", columns="month", values=metric, aggfunc="sum", fill_value=0)
+        table = table.reindex(index=order, columns=months, fill_value=0)
+        return table.astype(int).values.tolist()
+
+    units = {}
+    for key, code in (("adm1", "admin1_pcode"), ("adm2", "admin2_pcode")):
+        if not len(frame):
+            break
+        per_unit = aggregate(frame, ["month", "actor", key])
+        for unit, rows in per_unit[per_unit[code] != ""].groupby(code):
+            units[unit] = matrix(rows)
+    return {"months": months, "labels": [pd.Period(m, freq="M").strftime("%b %Y") for m in months],
+            "actors": [escape(a) for a in order], "colours": [actor_colour(a) for a in order],
+            "total": matrix(by) if len(by) else [], "units": units, "metric": metric}
 
 
 def _summary(frame: pd.DataFrame) -> str:
@@ -873,6 +1322,11 @@ def render_map(
     months: Sequence[str] | None = None,
     cluster: bool | None = None,
     cdn: bool = False,
+    filters: Sequence[str] = (),
+    compare: tuple[str, str] | None = None,
+    per: int | None = None,
+    population: pd.DataFrame | None = None,
+    trend: pd.DataFrame | None = None,
 ) -> folium.Map:
     """Draw geocoded incidents on a self-contained Leaflet map.
 
@@ -902,6 +1356,17 @@ def render_map(
     cdn
         Link Leaflet and its plugins from their CDNs instead of inlining them: a smaller file
         that only draws online.
+    filters
+        Lines saying how the incidents were selected (e.g. "Only incidents involving Taliban"),
+        shown under the title and in the legend.
+    compare
+        Two ``YYYY-MM`` months: the choropleths shade the change per unit from the first to the
+        second (diverging colours); the points are the second month's.
+    per, population
+        Shade the metric per ``per`` people, from a table of :func:`read_population`.
+    trend
+        Incidents (any months) for the trend panel: counts per month by actor over the twelve
+        months up to the last one mapped. Default: ``incidents``.
 
     Returns
     -------
@@ -921,6 +1386,12 @@ def render_map(
         )
     months = list(dict.fromkeys(months))
     notes = []
+    areas = frame
+    if compare:  # the choropleths compare two months; the points are the later month's
+        months = [compare[1]]
+        areas = frame[dated.isin(compare)].reset_index(drop=True)
+        frame = frame[dated == compare[1]].reset_index(drop=True)
+        dated = frame["event_date"].astype(str).str[:7]
     if len(frame) and months:
         outside = ~dated.isin(months)
         if outside.any():
@@ -942,12 +1413,16 @@ def render_map(
         label = "OpenStreetMap" if tiles.strip().lower() in TILES else provider.name
         folium.TileLayer(provider, name=f"{escape(label)} tiles (online only)", overlay=True,
                          show=False).add_to(fmap)
+    _Neighbours(provinces).add_to(fmap)
     scales = [
         # Provinces read best at country scale; districts are one tick away when both are drawn.
-        _choropleth(fmap, frame, lvl, metric, show=(lvl == 1 or level == "adm2"), months=steps)
+        _choropleth(fmap, areas, lvl, metric, show=(lvl == 1 or level == "adm2"), months=steps,
+                    compare=compare, per=per, population=population)
         for lvl in LEVEL_CHOICES[level]
     ]
     actors, clustered = _actor_layers(fmap, frame, steps, cluster, assets)
+    if fmap.options.get("prefer_canvas"):  # a big map (_actor_layers): its markers count incidents
+        notes.append(_SUMMARY_NOTE.format(SUMMARY_AT))
     if len(steps) > 1:
         from offlinefolium.plugins import TimestampedGeoJson
 
@@ -961,9 +1436,16 @@ def render_map(
     elif len(steps) > 1:
         by_month = frame["event_date"].astype(str).str[:7] if len(frame) else pd.Series(dtype=str)
         subtitles = [f"{_month_label(m)}: {_summary(frame[by_month == m])}" for m in steps]
+    elif compare:
+        before = areas[areas["event_date"].astype(str).str[:7] == compare[0]] if len(areas) else areas
+        subtitles = [f"{_month_label(compare[0])}: {_summary(before)}; {_month_label(compare[1])}: {_summary(frame)}"]
     else:
-        subtitles = [_summary(frame)]
-    _Overlay(title, subtitles, scales, actors, notes, len(steps) > 1, clustered).add_to(fmap)
+        # The month stays on the map whatever the title says.
+        period = _month_label(steps[0]) if steps[0] else ""
+        subtitles = [_summary(frame) if not period or period in title else f"{period}: {_summary(frame)}"]
+    _Overlay(title, subtitles, scales, actors, notes, len(steps) > 1, clustered, filters).add_to(fmap)
+    _Trend(trend if trend is not None else incidents, steps[-1] or None, metric, actors,
+           f"{escape(title)}").add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fit = FitBounds([[miny, minx], [maxy, maxx]])
     fit.options["animate"] = False  # the first view is drawn at once (and screenshots are stable)
@@ -1011,24 +1493,21 @@ def save_png(html_path: str | PathLike[str], png_path: str | PathLike[str],
             "(Debian/Ubuntu: apt-get install chromium) or set GEO_CHROMIUM to its path."
         )
     png_path = Path(png_path)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=png_path.parent, prefix=f".{png_path.name}.", suffix=".png")
-    os.close(fd)
     try:
-        with tempfile.TemporaryDirectory() as profile:
+        # Written beside png_path and renamed, with the mode any other output gets (like the HTML).
+        with atomic_path(png_path) as tmp, tempfile.TemporaryDirectory() as profile:
+            shot = Path(profile) / "map.png"  # Chromium picks the image type from the suffix
             result = subprocess.run(
                 [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND",
                  f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}",
-                 "--virtual-time-budget=5000", f"--screenshot={tmp}", Path(html_path).resolve().as_uri()],
+                 "--virtual-time-budget=5000", f"--screenshot={shot}", Path(html_path).resolve().as_uri()],
                 capture_output=True, text=True, timeout=120,
             )
-        if result.returncode != 0 or Path(tmp).stat().st_size == 0:
-            raise GeoError(f"Chromium ({browser}) could not draw the map: {result.stderr.strip()[-300:]}")
-        os.replace(tmp, png_path)
+            if result.returncode != 0 or not shot.is_file() or shot.stat().st_size == 0:
+                raise GeoError(f"Chromium ({browser}) could not draw the map: {result.stderr.strip()[-300:]}")
+            shutil.copyfile(shot, tmp)
     except subprocess.TimeoutExpired:
         raise GeoError(f"Chromium ({browser}) took over two minutes to draw the map.") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return png_path

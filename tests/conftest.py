@@ -13,8 +13,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_BOUNDARIES = (REPO.parent / "shared" / "boundaries").resolve()
 
-# Tests and CI read the real files beside the checkout unless the caller points elsewhere.
-os.environ.setdefault("GEO_BOUNDARIES", str(SHARED_BOUNDARIES))
+# Tests and CI read the real files beside the checkout unless the caller points elsewhere. A
+# relative path (the README's `export GEO_BOUNDARIES=../shared/boundaries`) is made absolute here,
+# where it was given, so tests that change folder or start a process elsewhere still find it.
+_given = os.environ.get("GEO_BOUNDARIES", "").strip()
+os.environ["GEO_BOUNDARIES"] = str(Path(_given).expanduser().resolve()) if _given else str(SHARED_BOUNDARIES)
 
 
 @pytest.fixture(scope="session")

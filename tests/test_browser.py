@@ -67,6 +67,8 @@ def maps(tmp_path_factory, boundaries_dir) -> dict[str, Path]:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    population = folder / "pop.csv"  # made-up figures: Balkh and Kabul provinces only
+    population.write_text("pcode,population\nAF21,1500000\nAF01,5000000\n", encoding="utf-8")
     return {
         "march": render(folder / "march.html", "--month", "2023-03"),
         "april": render(folder / "april.html", "--month", "2023-04"),
@@ -77,6 +79,10 @@ def maps(tmp_path_factory, boundaries_dir) -> dict[str, Path]:
         "cdn": render(folder / "cdn.html", "--from", "2023-03", "--to", "2023-04", "--cluster", "--cdn"),
         "hostile_range": render(folder / "hostile_range.html", "--from", "2023-03", "--to", "2023-04",
                                 "-i", str(hostile), "--cluster"),
+        "deaths": render(folder / "deaths.html", "--month", "2023-03", "--level", "adm2", "--metric", "fatalities",
+                         "--title", "Deaths by district"),
+        "compare": render(folder / "compare.html", "--compare", "2023-03", "2023-04"),
+        "per": render(folder / "per.html", "--month", "2023-03", "--per", "100000", "--population", str(population)),
     }
 
 
@@ -266,6 +272,7 @@ def test_time_control_and_clusters_keep_hostile_text_inert(open_map, maps):
     page.evaluate("() => { const m = window[document.querySelector('.folium-map').id];"
                   " m.setView([34.505, 69.2], 13, {animate: false}); }")
     page.wait_for_function("() => document.querySelectorAll('path.geo-mark').length >= 4")
+    page.wait_for_timeout(400)  # the clusters finish unfolding before a person could click
     marker = page.locator("path.geo-mark").first
     marker.click(force=True)
     popup = page.locator(".leaflet-popup-content")
@@ -360,3 +367,129 @@ def test_png_of_the_map(tmp_path, boundaries_dir):
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 40_000
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+# --- issue 14: a newcomer's first hour and an analyst's map ----------------------------------------
+
+
+def click_centre(page: Page, locator) -> None:
+    box = locator.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_every_incident_at_a_place_opens_from_any_of_its_markers(open_map, maps):
+    opened = open_map(maps["march"])
+    page = opened.page
+    # Halos are rings only (unfilled), so the corroborated disc inside stays clickable...
+    assert page.locator('path.geo-mark[fill="none"]').count() == 2
+    # ...and whichever marker at Mazar-e-Sharif opens its popup, even an outer halo, it lists all three
+    # incidents there, each once.
+    page.evaluate("() => { const map = window[document.querySelector('.folium-map').id]; const found = [];"
+                  " map.eachLayer(l => { if (l.geoPlace && l.geoPlace.indexOf('36.70904') > 0) found.push(l); });"
+                  " found.filter(l => !l.options.fill)[0].openPopup(); }")
+    text = page.locator(".leaflet-popup-content").inner_text()
+    assert "3 incidents at this place" in text
+    assert [text.count(f"AFG-SEED-00{n}") for n in (3, 4, 5, 6)] == [1, 1, 1, 0]
+    opened.shot("march-mazar-popup")
+    opened.assert_clean()
+
+
+def test_a_popup_fits_a_phone_and_hides_tooltips(open_map, maps):
+    opened = open_map(maps["march"], size=(390, 844))
+    page = opened.page
+    marker = page.locator("path.geo-mark").first
+    page.mouse.move(0, 0)
+    click_centre(page, marker)
+    page.locator(".leaflet-popup-content").wait_for()
+    page.wait_for_timeout(400)
+    popup = page.locator(".leaflet-popup").bounding_box()
+    close = page.locator(".leaflet-popup-close-button").bounding_box()
+    assert popup["x"] >= 0 and popup["x"] + popup["width"] <= 390
+    assert 0 <= close["x"] and close["x"] + close["width"] <= 390 and close["y"] >= 0
+    assert not page.locator(".leaflet-tooltip-pane").is_visible()
+    opened.shot("phone-popup")
+    opened.assert_clean()
+
+
+def test_legend_symbols_all_differ(open_map, maps):
+    opened = open_map(maps["march"])
+    styles = opened.page.eval_on_selector_all(
+        ".geo-symbols .dot", "els => els.map(e => { const s = getComputedStyle(e);"
+        " return s.backgroundColor + ' ' + s.borderTopStyle; })")
+    assert len(styles) == 6 and len(set(styles)) == 6
+
+
+def test_deaths_by_district_names_and_zooms_to_its_districts(open_map, maps):
+    opened = open_map(maps["deaths"])
+    page = opened.page
+    title = page.locator(".geo-title").inner_text()
+    assert "Deaths by district" in title and "March 2023" in title  # the month stays under any title
+    top = page.locator("#geo-scale-2 .geo-top")
+    assert top.inner_text() == "Highest: Kabul 6 · Mazar-e-Sharif 4"
+    opened.shot("deaths-by-district")
+    top.locator("a", has_text="Kabul").click()
+    page.wait_for_timeout(400)
+    kabul = page.evaluate("() => { const el = [...document.querySelectorAll('path.leaflet-interactive:not(.geo-mark)')]"
+                          ".find(p => p.getAttribute('fill') !== '#f7f7f7'); const b = el.getBoundingClientRect();"
+                          " return [b.width, b.height]; }")
+    assert min(kabul) > 150  # the small district now fills much of the screen
+    assert "Kabul (AF0101)" in page.locator(".geo-trend summary").inner_text()
+    opened.shot("deaths-kabul")
+    opened.assert_clean()
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (390, 844)], ids=["desktop", "phone"])
+def test_province_and_country_names_never_overlap(open_map, maps, size):
+    opened = open_map(maps["march"], size=size)
+    page = opened.page
+    page.wait_for_timeout(300)
+    boxes = page.eval_on_selector_all(
+        ".geo-label", "els => els.filter(e => e.style.visibility !== 'hidden').map(e => {"
+        " const b = e.firstChild.getBoundingClientRect(); return [e.textContent, b.left, b.top, b.right, b.bottom]; })")
+    names = [b[0] for b in boxes]
+    assert len(names) >= (20 if size[0] > 1000 else 6) and "Badakhshan" in names
+    assert len({"Iran", "Pakistan", "Turkmenistan", "Uzbekistan", "Tajikistan"} & set(names)) >= 3
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2], f"{a[0]} overlaps {b[0]}"
+    opened.shot(f"labels-{'desktop' if size[0] > 1000 else 'phone'}")
+    opened.assert_clean()  # the neighbouring countries come from the file: nothing fetched
+
+
+def test_trend_panel_for_the_map_and_a_clicked_province(open_map, maps):
+    opened = open_map(maps["march"])
+    page = opened.page
+    panel = page.locator(".geo-trend")
+    assert "Incidents per month by actor: whole map" in panel.locator("summary").inner_text()
+    # Dec 2022 – Mar 2023: ISKP and civilians in Dec and Jan; three actors in March.
+    titles = panel.locator("rect title").evaluate_all("els => els.map(e => e.textContent)")
+    assert f"{ISKP}, Mar 2023: 4" in titles and "Taliban, Mar 2023: 3" in titles
+    assert "Civilians (Afghanistan), Dec 2022: 1" in titles
+    page.evaluate("() => geoMap.showTrend('AF21', 'Balkh (AF21)')")
+    assert "Balkh (AF21)" in panel.locator("summary").inner_text()
+    assert sorted(panel.locator("rect title").evaluate_all("els => els.map(e => e.textContent)")) == [
+        f"{ISKP}, Mar 2023: 3", "Taliban, Mar 2023: 3"]
+    opened.shot("trend-balkh")
+    opened.assert_clean()
+
+
+def test_compare_shades_change_in_diverging_colours(open_map, maps):
+    opened = open_map(maps["compare"])
+    page = opened.page
+    legend = page.locator("#geo-scale-1").inner_text()
+    assert "change in incidents, March 2023 → April 2023" in legend
+    assert "−2" in legend and "−1" in legend and "no change" in legend and "+1" in legend
+    shaded = {f for f in fills(page) if f != ZERO_COLOUR}
+    assert len(shaded) == 3  # Balkh −2 and Kabul −1 in blues, Nimroz +1 in red
+    opened.shot("compare-march-april")
+    opened.assert_clean()
+
+
+def test_per_capita_shades_rates_and_says_where_population_is_missing(open_map, maps):
+    opened = open_map(maps["per"])
+    page = opened.page
+    legend = page.locator("#geo-scale-1").inner_text()
+    assert "incidents per 100,000 people" in legend and "no population given" in legend
+    assert "Highest: Balkh 0.2 · Kabul 0.02" in legend  # 3 / 1.5 M and 1 / 5 M, per 100,000
+    opened.shot("per-capita")
+    opened.assert_clean()

@@ -84,7 +84,8 @@ def test_cdn_links_the_same_assets(sample):
 def test_choropleths_carry_each_months_values(range_html):
     provinces, districts = units(range_html, 1), units(range_html, 2)
     # Balkh: 3 incidents in March (4 killed), 1 in April (6 killed); Nimroz: Zaranj in April.
-    assert provinces["AF21"] | {"k": None} == {"c": "AF21", "u": "Balkh (AF21)", "n": [3, 1], "f": [4, 6], "k": None}
+    assert provinces["AF21"] | {"k": None, "p": None} == {"c": "AF21", "u": "Balkh (AF21)", "n": [3, 1], "f": [4, 6], "k": None,
+                                                      "l": "Balkh", "p": None, "q": 0}  # q: its label's rank
     assert provinces["AF34"]["n"] == [0, 1] and provinces["AF01"]["n"] == [1, 0]
     assert districts["AF2101"]["n"] == [3, 0] and districts["AF2102"]["n"] == [0, 1]
     # One classification for both months, zero alone: 1 and 3 are the two classes.
@@ -156,7 +157,7 @@ def test_points_cluster_when_a_month_is_crowded(boundaries_dir):
     assert "L.markerClusterGroup(" not in sparse and not asset_in(CLUSTER_JS, sparse)
     assert "L.markerClusterGroup(" not in map_html(render_map(many_points(CLUSTER_AT + 1), cluster=False))
     assert "L.markerClusterGroup(" in map_html(render_map(many_points(3), cluster=True))
-    assert "numbered disc: that actor's incidents grouped at this zoom" in crowded
+    assert "Numbered disc: that actor's incidents grouped at this zoom" in crowded
 
 
 def test_incidents_outside_the_months_are_left_out_and_said(sample):

@@ -227,12 +227,14 @@ def test_spatial_notebook_distances_agree_with_geopy(spatial):
     assert 14_000 < expected < 16_000
     assert metres == pytest.approx(expected, rel=0.005)
     assert values["check_m"] == pytest.approx(expected, rel=1e-9)
-    # Nearest to (34.50, 69.20): the three Kabul reports, then the three at Mazar-e-Sharif (tied).
-    assert values["nearest"] == ["AFG-SEED-001", "AFG-SEED-002", "AFG-SEED-006",
+    # Nearest to (34.50, 69.20): the two reports in Kabul city, the airport bombing at the
+    # airfield, then the three at Mazar-e-Sharif (tied).
+    assert values["nearest"] == ["AFG-SEED-001", "AFG-SEED-006", "AFG-SEED-002",
                                  "AFG-SEED-003", "AFG-SEED-004", "AFG-SEED-005"]
     kabul = geodesic((34.50, 69.20), (34.52813, 69.17233)).meters
+    airfield = geodesic((34.50, 69.20), (34.5659, 69.2123)).meters
     mazar = geodesic((34.50, 69.20), (36.70904, 67.11087)).meters
-    assert values["nearest_m"] == pytest.approx([kabul] * 3 + [mazar] * 3, rel=0.005)
+    assert values["nearest_m"] == pytest.approx([kabul] * 2 + [airfield] + [mazar] * 3, rel=0.005)
 
 
 def test_spatial_notebook_units_months_and_density(spatial):
@@ -295,3 +297,14 @@ def test_acled_notebook_writes_one_offline_map_per_month(acled):
     assert "Protesters (Afghanistan)" in april and "Protesters (Afghanistan)" not in march
     assert "&lt;b&gt;Women&lt;/b&gt; &amp; girls" in april and "<b>Women</b>" not in april
     assert_inline_map(nb, "maps[months[0]]", "ACLED export, 2023-03")
+
+
+def test_acled_notebook_runs_as_is_on_its_shipped_sample(env, tmp_path, monkeypatch):
+    """A fresh checkout has no ACLED export: the notebook reads the sample beside it (issue 14)."""
+    monkeypatch.delenv("GEO_ACLED_EXPORT", raising=False)
+    _, values = execute("03_acled_export.ipynb", NOTEBOOKS, env | {"GEO_MAPS_DIR": str(tmp_path)})
+    assert values["summary"] == "read 8 = kept 8 + rejected 0"
+    assert values["ids"] == [f"SAMPLE00{i}" for i in range(1, 9)]
+    assert values["pcodes"] == ["AF0101", "AF0101", "AF2101", "AF2101", "AF2101", "AF0101", "AF2102", "AF3401"]
+    assert values["months"] == ["2022-12", "2023-01", "2023-03", "2023-04"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"acled-{m}.html" for m in values["months"]]

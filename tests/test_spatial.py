@@ -197,10 +197,12 @@ def test_nearest_incidents_follow_geopy_order_and_keep_ties(sample):
     expected = sorted(
         (geopy_m(point, (r.latitude, r.longitude)), r.incident_id) for r in sample.itertuples()
     )
-    nearest = geo.nearest_incidents(sample, point, k=2)
-    # The three Kabul incidents share one point: asking for two returns all three tied.
-    assert nearest["incident_id"].tolist() == ["AFG-SEED-001", "AFG-SEED-002", "AFG-SEED-006"]
-    assert nearest["distance_m"].tolist() == pytest.approx([d for d, _ in expected[:3]], rel=1e-6)
+    nearest = geo.nearest_incidents(sample, point, k=1)
+    # Two Kabul incidents share the city's point: asking for one returns both, tied; the airport
+    # bombing (AFG-SEED-002) is at the airfield, farther out.
+    assert nearest["incident_id"].tolist() == ["AFG-SEED-001", "AFG-SEED-006"]
+    assert nearest["distance_m"].tolist() == pytest.approx([d for d, _ in expected[:2]], rel=1e-6)
+    assert [i for _, i in expected[:3]] == ["AFG-SEED-001", "AFG-SEED-006", "AFG-SEED-002"]
     four = geo.nearest_incidents(sample, point, k=4)
     assert four["incident_id"].tolist() == [i for _, i in expected[:6]]  # 4th is a Mazar tie
     assert four["incident_id"].iloc[3:].tolist() == ["AFG-SEED-003", "AFG-SEED-004", "AFG-SEED-005"]
