@@ -45,7 +45,7 @@ from offlinefolium.elements import _res as _FOLIUM_ASSETS  # the asset texts fol
 from offlinefolium.map import FitBounds, Layer
 
 from geo._errors import GeoError
-from geo._io import atomic_write_text
+from geo._io import atomic_path, atomic_write_text
 from geo.aggregate import aggregate
 from geo.boundaries import load_admin, web_geometry
 from geo.schema import GEO_PRECISION, TIME_PRECISION
@@ -871,7 +871,8 @@ def save_png(html_path: str | PathLike[str], png_path: str | PathLike[str],
              size: tuple[int, int] = (1400, 900)) -> Path:
     """Screenshot a saved map with headless Chromium, with every network host blocked.
 
-    The PNG is written to a temporary file beside ``png_path`` and renamed, like the HTML.
+    The PNG is written like every output (:func:`geo._io.atomic_path`): to a temporary file, then
+    renamed onto ``png_path``.
 
     Raises
     ------
@@ -885,11 +886,8 @@ def save_png(html_path: str | PathLike[str], png_path: str | PathLike[str],
             "(Debian/Ubuntu: apt-get install chromium) or set GEO_CHROMIUM to its path."
         )
     png_path = Path(png_path)
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=png_path.parent, prefix=f".{png_path.name}.", suffix=".png")
-    os.close(fd)
     try:
-        with tempfile.TemporaryDirectory() as profile:
+        with atomic_path(png_path, suffix=".png") as tmp, tempfile.TemporaryDirectory() as profile:
             result = subprocess.run(
                 [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -898,11 +896,8 @@ def save_png(html_path: str | PathLike[str], png_path: str | PathLike[str],
                  "--virtual-time-budget=5000", f"--screenshot={tmp}", Path(html_path).resolve().as_uri()],
                 capture_output=True, text=True, timeout=120,
             )
-        if result.returncode != 0 or Path(tmp).stat().st_size == 0:
-            raise GeoError(f"Chromium ({browser}) could not draw the map: {result.stderr.strip()[-300:]}")
-        os.replace(tmp, png_path)
+            if result.returncode != 0 or tmp.stat().st_size == 0:
+                raise GeoError(f"Chromium ({browser}) could not draw the map: {result.stderr.strip()[-300:]}")
     except subprocess.TimeoutExpired:
         raise GeoError(f"Chromium ({browser}) took over two minutes to draw the map.") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return png_path
