@@ -103,18 +103,24 @@ def article(tmp_path) -> Path:
     return path
 
 
-@pytest.fixture()
-def with_rejects(tmp_path) -> Path:
-    """The April sample incidents and one row that is rejected (negative fatalities)."""
-    rows = list(csv.DictReader(io.StringIO((files("geo") / "data" / "sample_incidents.csv").read_text("utf-8"))))
-    april = [r for r in rows if r["event_date"].startswith("2023-04")]
-    april.append(april[0] | {"incident_id": "BAD-1", "fatalities": "-3"})
-    path = tmp_path / "with_rejects.csv"
+def sample_rows() -> list[dict]:
+    """The sample incidents, as rows of text."""
+    return list(csv.DictReader(io.StringIO((files("geo") / "data" / "sample_incidents.csv").read_text("utf-8"))))
+
+
+def write_rows(path: Path, rows: list[dict]) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(april)
+        writer.writerows(rows)
     return path
+
+
+@pytest.fixture()
+def with_rejects(tmp_path) -> Path:
+    """The April sample incidents and one row that is rejected (negative fatalities)."""
+    april = [r for r in sample_rows() if r["event_date"].startswith("2023-04")]
+    return write_rows(tmp_path / "with_rejects.csv", [*april, april[0] | {"incident_id": "BAD-1", "fatalities": "-3"}])
 
 
 @pytest.fixture()
@@ -309,7 +315,7 @@ def assert_no_formula(text: str) -> list[list[str]]:
 
 @pytest.fixture()
 def formula_incidents(tmp_path) -> Path:
-    rows = list(csv.DictReader(io.StringIO((files("geo") / "data" / "sample_incidents.csv").read_text("utf-8"))))
+    rows = sample_rows()
     assert len(rows) >= len(FORMULAS)
     for row, payload in zip(rows, FORMULAS * 2):
         row["notes"], row["source"], row["source_url"] = payload, payload, payload
@@ -318,12 +324,7 @@ def formula_incidents(tmp_path) -> Path:
     rows[1]["latitude"], rows[1]["longitude"] = "36.709", "67.110"
     rows.append(rows[2] | {"incident_id": "BAD-1", "fatalities": "=1+1"})
     rows.append(rows[2] | {"incident_id": "BAD-2", "fatalities": "-3"})
-    path = tmp_path / "formulas.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return write_rows(tmp_path / "formulas.csv", rows)
 
 
 def test_formulas_are_neutralised_in_incidents_aggregates_and_rejects(boundaries_dir, tmp_path, formula_incidents):
