@@ -1351,7 +1351,8 @@ def save_png(html_path: str | PathLike[str], png_path: str | PathLike[str],
              size: tuple[int, int] = (1400, 900)) -> Path:
     """Screenshot a saved map with headless Chromium, with every network host blocked.
 
-    The PNG is written to a temporary file beside ``png_path`` and renamed, like the HTML.
+    The PNG is written like every output (:func:`geo._io.atomic_path`): to a temporary file, then
+    renamed onto ``png_path``.
 
     Raises
     ------
@@ -1366,20 +1367,17 @@ def save_png(html_path: str | PathLike[str], png_path: str | PathLike[str],
         )
     png_path = Path(png_path)
     try:
-        # Written beside png_path and renamed, with the mode any other output gets (like the HTML).
-        with atomic_path(png_path) as tmp, tempfile.TemporaryDirectory() as profile:
-            shot = Path(profile) / "map.png"  # Chromium picks the image type from the suffix
+        with atomic_path(png_path, suffix=".png") as tmp, tempfile.TemporaryDirectory() as profile:
             result = subprocess.run(
                 [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND",
                  f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}",
-                 "--virtual-time-budget=5000", f"--screenshot={shot}", Path(html_path).resolve().as_uri()],
+                 "--virtual-time-budget=5000", f"--screenshot={tmp}", Path(html_path).resolve().as_uri()],
                 capture_output=True, text=True, timeout=120,
             )
-            if result.returncode != 0 or not shot.is_file() or shot.stat().st_size == 0:
+            if result.returncode != 0 or tmp.stat().st_size == 0:
                 raise GeoError(f"Chromium ({browser}) could not draw the map: {result.stderr.strip()[-300:]}")
-            shutil.copyfile(shot, tmp)
     except subprocess.TimeoutExpired:
         raise GeoError(f"Chromium ({browser}) took over two minutes to draw the map.") from None
     return png_path
