@@ -40,6 +40,8 @@ BASE_URLS = {
 #: Who answers for each publisher (OCHA publishes COD-AB on HDX).
 HOSTS = {"cod-ab": "HDX", "geoboundaries": "geoBoundaries", "gadm": "GADM"}
 TIMEOUT_ENV, RETRIES_ENV = "GEO_HTTP_TIMEOUT", "GEO_FETCH_RETRIES"
+#: Set to anything but 0 to forbid every network access (downloads, APIs, online geocoding).
+OFFLINE_ENV = "GEO_OFFLINE"
 #: Formats read through pyogrio, best first, as HDX names them or as file names end.
 _FORMATS = {"shp": 0, "zipped shapefile": 0, "geopackage": 1, "gpkg": 1, "geojson": 2, "geoparquet": 3}
 _SUFFIXES = {".zip": 0, ".gpkg": 1, ".geojson": 2, ".json": 2, ".parquet": 3}
@@ -71,6 +73,24 @@ def base_url(publisher: str) -> str:
     """The publisher's base URL: from its environment variable, else the public one."""
     env, default = BASE_URLS[publisher]
     return (os.environ.get(env, "").strip() or default).rstrip("/")
+
+
+def offline() -> bool:
+    """Whether ``$GEO_OFFLINE`` forbids the network (set, and not ``0``)."""
+    return os.environ.get(OFFLINE_ENV, "").strip() not in ("", "0")
+
+
+def require_network(what: str, instead: str) -> None:
+    """Refuse ``what`` (a network access) before any socket is opened, when :func:`offline`.
+
+    Raises
+    ------
+    GeoError
+        Saying that ``$GEO_OFFLINE`` forbids it, and what to do ``instead``.
+    """
+    if offline():
+        raise GeoError(f"{OFFLINE_ENV}={os.environ[OFFLINE_ENV].strip()} forbids network access ({what}); "
+                       f"unset {OFFLINE_ENV} to allow it, or {instead}.")
 
 
 def _timeout() -> float:
@@ -207,6 +227,8 @@ def resolve(publisher: str, country: str, levels: tuple[int, ...]) -> list[Resou
     """The files ``publisher`` offers for ``country`` (ISO3) at ``levels``, through its API."""
     if not re.fullmatch(r"[A-Za-z]{3}", country or ""):
         raise GeoError(f"'{country}' is not an ISO 3166 alpha-3 country code such as AFG.")
+    require_network(f"asking {HOSTS[publisher]} for boundaries",
+                    "register files you have with 'geo boundaries add PATH' or set GEO_BOUNDARIES")
     resolver = {"cod-ab": _resolve_cod_ab, "geoboundaries": _resolve_geoboundaries, "gadm": _resolve_gadm}
     return resolver[publisher](country, levels)
 
@@ -240,6 +262,8 @@ def download(resources: list[Resource], folder: Path, progress: bool = True) -> 
         On a checksum or size mismatch, an interrupted transfer or an HTTP error; nothing is
         left in ``folder`` for that file.
     """
+    require_network("downloading boundary files",
+                    "register files you have with 'geo boundaries add PATH' or set GEO_BOUNDARIES")
     retries = int(os.environ.get(RETRIES_ENV, "") or 2)
     store = pooch.create(
         path=folder, base_url="", retry_if_failed=retries, allow_updates=True,

@@ -1,17 +1,98 @@
-"""Tables to text: CSV, JSON and GeoJSON as the CLI prints them."""
+"""Tables to text: CSV, JSON and GeoJSON as the CLI prints them.
+
+Every CSV ``geo`` writes (incidents, aggregates, rejected rows, extract and geocode outputs,
+context statements, layer lists) is made here, by :func:`csv_text`, so that none can carry a
+spreadsheet formula out of an input file.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geo._errors import GeoError
 
-if TYPE_CHECKING:  # the CLI reads the format names before any command needs pandas
+if TYPE_CHECKING:  # the CLI reads the format names before any command needs these
+    import numpy as np
     import pandas as pd
 
 FORMATS = ("csv", "json", "geojson")
+#: A cell starting with one of these is read as a formula by Excel, LibreOffice and Google
+#: Sheets (OWASP, "CSV Injection"): ``=HYPERLINK(...)``, ``@SUM(...)``, ``-2+3+cmd|...``.
+_FORMULA = re.compile(r"[=+\-@\t\r]")
+_FORMULA_AT_START = "^" + _FORMULA.pattern
+#: ...unless the whole cell is a number (-3, +93, -1.5e3), which a spreadsheet reads as one.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run as a formula made inert.
+
+    As OWASP recommends, such a cell gets a leading single quote (``'=1+2``): spreadsheets
+    show it as text and hide the quote. Numbers stay numbers, in numeric columns and as text
+    (``-3``, ``-61.5``); column names are treated like cells.
+
+    Parameters
+    ----------
+    frame
+        Any table; it is not modified.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy, or ``frame`` itself when nothing needed a quote.
+    """
+    import numpy as np
+    import pandas as pd
+
+    out = None
+    for i in range(frame.shape[1]):
+        values = frame.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        where = np.flatnonzero(_starts_like_formula(values))
+        if not len(where):
+            continue
+        values = values.astype(object)
+        where = where[~values.iloc[where].str.fullmatch(_NUMBER, na=False).to_numpy(dtype=bool)]
+        if len(where):
+            values.iloc[where] = "'" + values.iloc[where]
+            out = frame.copy() if out is None else out
+            out.isetitem(i, values)
+    names = ["'" + c if isinstance(c, str) and _FORMULA.match(c) and not _NUMBER.fullmatch(c) else c
+             for c in frame.columns]
+    if names != list(frame.columns):
+        out = (frame.copy() if out is None else out).set_axis(names, axis=1)
+    return frame if out is None else out
+
+
+def _starts_like_formula(values: pd.Series) -> np.ndarray:
+    """Which cells are text starting with a formula character (in Arrow: a 1M-row column in
+    tens of milliseconds, where a Python regex per cell takes a quarter of a second)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # lists, mixed types
+        text = None
+    if text is not None and pa.types.is_null(text.type):
+        return np.zeros(len(values), dtype=bool)
+    if text is not None and (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        return pc.fill_null(pc.match_substring_regex(text, _FORMULA_AT_START), False).to_numpy(zero_copy_only=False)
+    try:
+        return values.astype(object).str.match(_FORMULA, na=False).to_numpy(dtype=bool)
+    except AttributeError:  # no text in this column at all
+        return np.zeros(len(values), dtype=bool)
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text (no index, ``\\n`` line ends), formulas neutralised
+    (:func:`neutralise_formulas`): the one way ``geo`` writes a CSV."""
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n")
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -27,12 +108,13 @@ def format_table(frame: pd.DataFrame, fmt: str, *, points: bool = False) -> str:
     frame
         The table.
     fmt
-        ``"csv"``, ``"json"`` or ``"geojson"``.
+        ``"csv"`` (spreadsheet formulas neutralised, see :func:`neutralise_formulas`),
+        ``"json"`` or ``"geojson"`` (the data as it is).
     points
         When true, ``latitude``/``longitude`` columns make GeoJSON point geometries.
     """
     if fmt == "csv":
-        return frame.to_csv(index=False, lineterminator="\n")
+        return csv_text(frame)
     if fmt == "json":
         return json.dumps(_records(frame), ensure_ascii=False, indent=2) + "\n"
     if fmt == "geojson" and points:
@@ -104,13 +186,9 @@ def write_table(frame: pd.DataFrame, fmt: str, path, *, layer: str = "geo") -> P
     """
     from geo._io import atomic_path
 
-    with atomic_path(path) as tmp:
+    with atomic_path(path, suffix=f".{fmt}") as tmp:  # GDAL checks the suffix of the name it writes
         if fmt == "gpkg":
-            import warnings
-
-            with warnings.catch_warnings():  # GDAL frowns at the temporary name's suffix, not at the file
-                warnings.filterwarnings("ignore", message="The filename extension", category=RuntimeWarning)
-                frame.to_file(tmp, driver="GPKG", layer=layer, engine="pyogrio")
+            frame.to_file(tmp, driver="GPKG", layer=layer, engine="pyogrio")
         elif fmt == "xlsx":
             _write_xlsx(frame, tmp, layer)
         else:

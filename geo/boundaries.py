@@ -49,8 +49,8 @@ from geo._schemas import DEFAULT_LICENCE, LABELS, PUBLISHERS, detect, level_of, 
 ENV_VAR = "GEO_BOUNDARIES"
 #: Cache folder (downloads, parsed GeoParquet, web geometry, registry); default ``pooch.os_cache("geo")``.
 CACHE_ENV = "GEO_CACHE"
-#: Set to 1 to never download on first use.
-OFFLINE_ENV = "GEO_OFFLINE"
+#: Set to 1 to never use the network: no download on first use, no 'geo boundaries fetch'.
+OFFLINE_ENV = _fetch.OFFLINE_ENV
 #: File types read through pyogrio, best first when a folder holds several for one level.
 SUFFIXES = (".zip", ".shp", ".gpkg", ".geojson", ".json", ".parquet")
 LEVELS = (0, 1, 2)
@@ -139,25 +139,53 @@ def _registry_file() -> Path:
     return cache_dir() / "registry.json"
 
 
+#: Fields of a registry entry other than ``path`` and ``level``: each is a string or null.
+_REGISTRY_TEXT = ("layer", "publisher", "licence", "valid_from", "group", "url", "sha256", "verified",
+                  "described_by", "added")
+
+
+def _registry_problem(data: object) -> str | None:
+    """What is wrong with the registry's content, or None: it is read, never trusted."""
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        return 'it is not {"files": [...]}'
+    for n, entry in enumerate(data["files"], 1):
+        if not isinstance(entry, dict):
+            return f"entry {n} is not an object"
+        if not isinstance(entry.get("path"), str) or not entry["path"]:
+            return f"entry {n} has no file path"
+        level = entry.get("level")
+        if isinstance(level, bool) or level not in LEVELS:
+            return f"entry {n} has the admin level {level!r}, not 0, 1 or 2"
+        wrong = [k for k in _REGISTRY_TEXT if not isinstance(entry.get(k), (str, type(None)))]
+        if wrong:
+            return f"entry {n} has a {wrong[0]} that is not text"
+    return None
+
+
 def _registry() -> list[dict]:
     path = _registry_file()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return list(data["files"])
     except FileNotFoundError:
         return []
-    except (OSError, ValueError, KeyError, TypeError):
-        raise GeoError(
-            f"The boundary registry {path} cannot be read; delete it and register the files again "
-            "with 'geo boundaries add' or 'geo boundaries fetch'."
-        ) from None
+    except (OSError, ValueError) as exc:
+        problem = brief(exc)
+    else:
+        problem = _registry_problem(data)
+        if problem is None:
+            return list(data["files"])
+    raise GeoError(
+        f"The boundary registry {path} cannot be used ({problem}); delete it and register the files again "
+        "with 'geo boundaries add' or 'geo boundaries fetch'."
+    )
 
 
 def _save_registry(entries: list[dict]) -> None:
     try:
         atomic_write_text(_registry_file(), json.dumps({"files": entries}, indent=2, ensure_ascii=False) + "\n")
     except OSError as exc:
-        raise GeoError(f"Could not write the boundary registry {_registry_file()} ({brief(exc)}); "
+        reason = getattr(exc, "reason", "") or brief(exc)  # an OutputError says why in the system's words
+        raise GeoError(f"Could not write the boundary registry {_registry_file()} ({reason}); "
                        f"set {CACHE_ENV} to a writable folder.") from None
 
 
@@ -224,8 +252,7 @@ def _sources(folder: Path | None) -> tuple[list[BoundaryFile], str, bool]:
         return _scan(where), _env_label(where), False
     local = Path.cwd() / "boundaries"
     where = f"{local}, the files registered in {_registry_file()} (${ENV_VAR} is not set)"
-    offline = os.environ.get(OFFLINE_ENV, "").strip() not in ("", "0")
-    return _registered() + _scan(local), where, not offline
+    return _registered() + _scan(local), where, not _fetch.offline()
 
 
 def _missing_message(where: str, level: int) -> str:
@@ -357,10 +384,18 @@ def _read_any(path: Path, layer: str | None = None, **kwargs) -> gpd.GeoDataFram
 def _read_raw(unit_file: BoundaryFile) -> gpd.GeoDataFrame:
     try:
         raw = _read_any(unit_file.path, unit_file.layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, shapely.errors.GEOSException,
+            OSError, ValueError) as exc:  # GEOS: coordinates that make no ring (a corrupt .shp)
         raise GeoError(f"Could not read the boundary file {unit_file.label} ({brief(exc)}).") from None
     if raw.empty:
         raise GeoError(f"The boundary file {unit_file.label} has no features.")
+    missing = np.flatnonzero(shapely.is_missing(np.asarray(raw.geometry.values)))
+    if len(missing):  # a truncated .shp reads as features without geometry
+        raise GeoError(
+            f"The boundary file {unit_file.label} is truncated or corrupt: {len(missing)} of its {len(raw)} "
+            f"features have no geometry (feature {', '.join(str(i + 1) for i in missing[:3])}"
+            f"{'…' if len(missing) > 3 else ''})."
+        )
     return raw
 
 
@@ -533,12 +568,46 @@ def _memo_put(store: OrderedDict, key: object, value: object, size: int = _MEMO_
         store.popitem(last=False)
 
 
-def _read_parquet_cache(path: Path) -> gpd.GeoDataFrame | None:
+#: What a parsed-layer cache entry's ``.json`` holds, and the type of each value.
+_CACHE_ATTRS = {"source": str, "layer": str, "publisher": str, "source_crs": str, "repaired": int,
+                "duplicate_codes": int, "hierarchy_checked": bool, "hierarchy_mismatches": int,
+                "parent_source": str, "cache_key": str}
+_MODEL_COLUMNS = ["level", "code", "name", "alt_names", "parent_code", "parent_name", "publisher", "licence",
+                  "valid_from"]
+
+
+def _valid_cache_entry(units: gpd.GeoDataFrame, attrs: object, level: int) -> bool:
+    """Whether a parsed-layer cache entry is what :func:`_parse` writes for ``level``.
+
+    The cache folder is the user's, not ours: an entry left by another version, cut short,
+    swapped or edited is rebuilt rather than trusted.
+    """
+    if not isinstance(attrs, dict) or any(
+        not isinstance(attrs.get(k), t) or (t is int and isinstance(attrs.get(k), bool))
+        for k, t in _CACHE_ATTRS.items()
+    ):
+        return False
+    columns = [f"admin{level}", f"admin{level}_pcode", f"admin{level}_alt", *_MODEL_COLUMNS]
+    if level == 2:
+        columns += ["admin1", "admin1_pcode"]
+    if units.empty or any(c not in units.columns for c in columns) or units.crs is None or units.crs.to_epsg() != 4326:
+        return False
+    geoms = np.asarray(units.geometry.values)
+    return bool(
+        pd.api.types.is_integer_dtype(units["level"]) and (units["level"] == level).all()
+        and units["code"].map(type).eq(str).all()
+        and np.isin(shapely.get_type_id(geoms), (3, 6)).all()  # every unit a (multi)polygon
+    )
+
+
+def _read_parquet_cache(path: Path, level: int) -> gpd.GeoDataFrame | None:
     meta = path.with_suffix(".json")
     try:
         attrs = json.loads(meta.read_text(encoding="utf-8"))
         units = gpd.read_parquet(path)
-    except (OSError, ValueError):
+    except (OSError, ValueError, shapely.errors.GEOSException):
+        return None
+    if not _valid_cache_entry(units, attrs, level):
         return None
     for col in [c for c in units.columns if c.endswith("_alt") or c == "alt_names"]:
         units[col] = units[col].map(list)  # parquet gives arrays back; the pipeline expects lists
@@ -564,7 +633,7 @@ def _units(unit_file: BoundaryFile, folder: Path | None) -> gpd.GeoDataFrame:
     if units is None:
         key = _cache_key(unit_file, folder)
         cached = cache_dir() / "parsed" / f"{key}.parquet"
-        units = _read_parquet_cache(cached)
+        units = _read_parquet_cache(cached, unit_file.level)
         if units is None:
             units = _parse(unit_file, folder)
             units.attrs["cache_key"] = key
@@ -664,7 +733,10 @@ def web_geometry(
         path = cache_dir() / "web" / f"{key}.parquet"
         try:
             simplified = np.asarray(gpd.read_parquet(path).geometry.values)
-        except (OSError, ValueError):
+            # An entry of another shape (cut short, swapped, edited) is rebuilt, not trusted.
+            if len(simplified) != len(geoms) or not np.isin(shapely.get_type_id(simplified), (-1, 3, 6, 7)).all():
+                raise ValueError("not the outlines of these units")
+        except (OSError, ValueError, shapely.errors.GEOSException):
             simplified = shapely.coverage_simplify(geoms, tolerance)
             if decimals is not None:
                 rounded = shapely.transform(simplified, lambda xy: np.round(xy, decimals))
@@ -828,7 +900,8 @@ def _describe_layers(path: Path) -> list[tuple[str | None, int, str]]:
         label = f"{path} (layer {layer})" if layer else str(path)
         try:
             sample = _read_any(path, layer, max_features=1)
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, shapely.errors.GEOSException,
+                OSError, ValueError) as exc:
             raise GeoError(f"Could not read {label} ({brief(exc)}).") from None
         level = level_of(list(sample.columns), sample)
         if level is None:

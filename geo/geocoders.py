@@ -28,6 +28,7 @@ from geopy.location import Location
 from geopy.point import Point
 
 from geo._errors import GeoError
+from geo._fetch import require_network
 from geo._io import atomic_write_text
 from geo.gazetteer import PRECISION
 from geo.geocode import Match, resolve_place, reverse_geocode
@@ -155,7 +156,14 @@ def default_cache_path() -> Path:
 
 
 def default_online_geocoder() -> Geocoder:
-    """Nominatim at ``$GEO_NOMINATIM_DOMAIN`` (default nominatim.openstreetmap.org)."""
+    """Nominatim at ``$GEO_NOMINATIM_DOMAIN`` (default nominatim.openstreetmap.org).
+
+    Raises
+    ------
+    GeoError
+        When ``$GEO_OFFLINE`` forbids the network.
+    """
+    require_network("asking Nominatim about place names", "geocode without --online")
     domain = os.environ.get(DOMAIN_VAR, "").strip() or "nominatim.openstreetmap.org"
     scheme = os.environ.get(SCHEME_VAR, "").strip() or "https"
     return Nominatim(user_agent=USER_AGENT, domain=domain, scheme=scheme, timeout=10)
@@ -216,7 +224,10 @@ class OnlineFallback:
         except (OSError, ValueError) as exc:
             raise GeoError(f"The online geocoding cache {self.cache_path} is not readable JSON ({exc}); "
                            "delete it or point $GEO_GEOCODE_CACHE elsewhere.") from None
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        # Read, never trusted: an answer of another shape is dropped (and asked again), not used.
+        return {q: a for q, a in data.items() if isinstance(q, str) and (a is None or _answer_ok(a))}
 
     def save(self) -> None:
         """Write the cache atomically."""
@@ -286,6 +297,15 @@ class OnlineFallback:
                 if out[i] is matches[i]:
                     out[i] = _noted(matches[i], f"{self.name} unavailable ({self.failures[-1]})")
         return out
+
+
+def _answer_ok(answer: object) -> bool:
+    """Whether a cached answer has the shape :meth:`OnlineFallback.lookup` writes."""
+    if not isinstance(answer, dict) or not all(isinstance(answer.get(k), str) for k in ("address", "type")):
+        return False
+    lat, lon = answer.get("latitude"), answer.get("longitude")
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lat, lon))
+    return numbers and -90 <= lat <= 90 and -180 <= lon <= 180
 
 
 def _noted(match: Match, note: str) -> Match:

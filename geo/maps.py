@@ -914,8 +914,9 @@ var geoMap = (function () {
     };
   }
 
-  // The trend panel: stacked bars of incidents (or fatalities) per month by actor, as inline
-  // SVG, for the whole map or the unit last clicked.
+  // The trend panel: incidents (or fatalities) per month by actor, as inline SVG, for the whole
+  // map or the unit last clicked. Bars stand side by side, not stacked: an incident counts once
+  // for each of its actors, so a stack would add up to more incidents than there were.
   function trend(map, t) {
     var Panel = L.Control.extend({
       onAdd: function () {
@@ -943,28 +944,31 @@ var geoMap = (function () {
     var what = t.metric === 'fatalities' ? 'Reported fatalities' : 'Incidents';
     var where = code ? trendPanel.name : 'whole map';
     var n = t.months.length, w = 280, h = 110, left = 26, bottom = 18, top = 8;
-    var sums = t.months.map(function (_, j) { return rows.reduce(function (a, r) { return a + r[j]; }, 0); });
-    var max = Math.max.apply(null, sums.concat([1]));
-    var bw = (w - left - 4) / Math.max(n, 1), svg = [];
+    var max = Math.max.apply(null, [1].concat.apply([], rows));
+    var bw = (w - left - 4) / Math.max(n, 1), svg = [], any = false;
+    var shown = rows.filter(function (r) { return r.some(Boolean); }).length || 1;
+    var sub = Math.max((bw - 2) / shown, 1), every = Math.ceil(n / Math.floor((w - left) / 44));
     var now = labels.length ? t.labels.indexOf(labelsShort[step]) : n - 1;
     svg.push('<line x1="' + left + '" y1="' + (h - bottom) + '" x2="' + w + '" y2="' + (h - bottom) + '" stroke="#999"/>');
     svg.push('<text x="' + (left - 4) + '" y="' + (top + 8) + '" text-anchor="end">' + max + '</text>');
     svg.push('<text x="' + (left - 4) + '" y="' + (h - bottom) + '" text-anchor="end">0</text>');
     t.months.forEach(function (_, j) {
-      var x = left + j * bw + 1, y = h - bottom;
+      var x = left + j * bw + 1, k = 0;
       rows.forEach(function (r, a) {
+        if (!r.some(Boolean)) { return; }  // an actor with nothing in these months takes no slot
+        var bh = r[j] / max * (h - bottom - top), bx = x + k * sub;
+        k += 1;
         if (!r[j]) { return; }
-        var bh = r[j] / max * (h - bottom - top);
-        y -= bh;
-        svg.push('<rect x="' + x.toFixed(1) + '" y="' + y.toFixed(1) + '" width="' + Math.max(bw - 2, 1).toFixed(1) +
-          '" height="' + bh.toFixed(1) + '" fill="' + t.colours[a] + '"><title>' + t.actors[a] + ', ' +
-          t.labels[j] + ': ' + r[j] + '</title></rect>');
+        any = true;
+        svg.push('<rect x="' + bx.toFixed(1) + '" y="' + (h - bottom - bh).toFixed(1) + '" width="' +
+          Math.max(sub - 0.5, 0.8).toFixed(1) + '" height="' + bh.toFixed(1) + '" fill="' + t.colours[a] +
+          '"><title>' + t.actors[a] + ', ' + t.labels[j] + ': ' + r[j] + '</title></rect>');
       });
       if (j === now) {
         svg.push('<rect class="geo-now" x="' + (x - 1).toFixed(1) + '" y="' + top + '" width="' + bw.toFixed(1) +
           '" height="' + (h - bottom - top) + '" fill="none" stroke="#333" stroke-dasharray="2 2"/>');
       }
-      if (j === 0 || j === n - 1 || t.labels[j].indexOf('Jan') === 0) {
+      if ((n - 1 - j) % every === 0) {  // every month when they fit, else every few, always the last
         svg.push('<text x="' + (x + bw / 2).toFixed(1) + '" y="' + (h - 5) + '" text-anchor="middle">' +
           t.labels[j].replace(' 20', ' \u2019') + '</text>');
       }
@@ -972,7 +976,7 @@ var geoMap = (function () {
     trendPanel.el.innerHTML = '<summary>' + what + ' per month by actor: <b>' + where + '</b></summary>' +
       '<svg class="geo-trend-svg" viewBox="0 0 ' + w + ' ' + h + '" width="' + w + '" height="' + h +
       '" role="img" aria-label="' + what + ' per month, ' + where + '">' + svg.join('') + '</svg>' +
-      '<p>' + (sums.reduce(function (a, b) { return a + b; }, 0) ? '' : 'None in these months. ') +
+      '<p>' + (any ? '' : 'None in these months. ') +
       (code ? '<a href="#" class="geo-whole">whole map</a> · ' : '') + 'click a province or district for its own</p>';
     var back = trendPanel.el.querySelector('.geo-whole');
     if (back) { back.addEventListener('click', function (e) { e.preventDefault(); showTrend(null, ''); }); }
@@ -1479,7 +1483,8 @@ def save_png(html_path: str | PathLike[str], png_path: str | PathLike[str],
              size: tuple[int, int] = (1400, 900)) -> Path:
     """Screenshot a saved map with headless Chromium, with every network host blocked.
 
-    The PNG is written to a temporary file beside ``png_path`` and renamed, like the HTML.
+    The PNG is written like every output (:func:`geo._io.atomic_path`): to a temporary file, then
+    renamed onto ``png_path``.
 
     Raises
     ------
@@ -1494,20 +1499,17 @@ def save_png(html_path: str | PathLike[str], png_path: str | PathLike[str],
         )
     png_path = Path(png_path)
     try:
-        # Written beside png_path and renamed, with the mode any other output gets (like the HTML).
-        with atomic_path(png_path) as tmp, tempfile.TemporaryDirectory() as profile:
-            shot = Path(profile) / "map.png"  # Chromium picks the image type from the suffix
+        with atomic_path(png_path, suffix=".png") as tmp, tempfile.TemporaryDirectory() as profile:
             result = subprocess.run(
                 [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND",
                  f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}",
-                 "--virtual-time-budget=5000", f"--screenshot={shot}", Path(html_path).resolve().as_uri()],
+                 "--virtual-time-budget=5000", f"--screenshot={tmp}", Path(html_path).resolve().as_uri()],
                 capture_output=True, text=True, timeout=120,
             )
-            if result.returncode != 0 or not shot.is_file() or shot.stat().st_size == 0:
+            if result.returncode != 0 or tmp.stat().st_size == 0:
                 raise GeoError(f"Chromium ({browser}) could not draw the map: {result.stderr.strip()[-300:]}")
-            shutil.copyfile(shot, tmp)
     except subprocess.TimeoutExpired:
         raise GeoError(f"Chromium ({browser}) took over two minutes to draw the map.") from None
     return png_path

@@ -465,6 +465,14 @@ def test_trend_panel_for_the_map_and_a_clicked_province(open_map, maps):
     titles = panel.locator("rect title").evaluate_all("els => els.map(e => e.textContent)")
     assert f"{ISKP}, Mar 2023: 4" in titles and "Taliban, Mar 2023: 3" in titles
     assert "Civilians (Afghanistan), Dec 2022: 1" in titles
+    # Side by side, never stacked: an incident counts for each of its actors, so a stack of the
+    # three March bars would claim 8 incidents where there were 4. The axis tops at the largest bar.
+    march = panel.locator("rect:has(title)").evaluate_all(
+        "els => els.filter(e => e.textContent.includes('Mar 2023'))"
+        ".map(e => [+e.getAttribute('x'), +e.getAttribute('height')])")
+    assert len({x for x, _ in march}) == 3  # three bars, none on top of another
+    assert sorted(round(4 * bar / max(b for _, b in march), 1) for _, bar in march) == [1, 3, 4]
+    assert panel.locator("svg text").first.text_content() == "4"
     page.evaluate("() => geoMap.showTrend('AF21', 'Balkh (AF21)')")
     assert "Balkh (AF21)" in panel.locator("summary").inner_text()
     assert sorted(panel.locator("rect title").evaluate_all("els => els.map(e => e.textContent)")) == [

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "numpy", "geopandas", "shapely", "pandera", "offlinefolium", "folium", "rich", "dask")
+HEAVY = ("pandas", "numpy", "pyarrow", "geopandas", "shapely", "pandera", "offlinefolium", "folium", "rich", "dask")
 
 
 def _imported_by(code: str) -> set[str]:
