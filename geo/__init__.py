@@ -19,6 +19,7 @@ Spatial queries (:mod:`geo.spatial`) take incidents and return GeoDataFrames::
 """
 
 import importlib
+import importlib.util
 import sys
 import types
 
@@ -56,6 +57,8 @@ _EXPORTS: dict[str, str] = {
 def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
+        if not name.startswith("_") and importlib.util.find_spec(f"geo.{name}") is not None:
+            return importlib.import_module(f"geo.{name}")  # geo.spatial etc., as eager imports made them
         raise AttributeError(f"module 'geo' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value

@@ -37,6 +37,9 @@ def test_import_geo_is_light_and_every_public_name_resolves():
     assert set(dir(geo)) >= set(geo.__all__)
     with pytest.raises(AttributeError):
         geo.no_such_name  # noqa: B018
+    # Submodules are attributes too, as when `import geo` loaded them all.
+    subprocess.run([sys.executable, "-c", "import geo; assert callable(geo.incidents.to_schema); "
+                                          "assert geo.spatial.__name__ == 'geo.spatial'"], check=True)
 
 
 def test_functions_keep_their_names_when_their_modules_load():
