@@ -45,6 +45,7 @@ The records carry the 20 schema columns (so ``geo render --incidents`` reads the
 from __future__ import annotations
 
 import calendar
+import contextvars
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ from geo._dates import DateSpan, find_dates
 from geo._errors import GeoError
 from geo.actors import actor_aliases, actor_key
 from geo.gazetteer import EZAFE, FILLER, LEVEL_WORDS, gazetteer, normalise
-from geo.geocode import resolve_place
+from geo.geocode import Match, resolve_place
 from geo.schema import COLUMNS
 
 #: Columns after the 20 schema columns, in order.
@@ -166,7 +167,7 @@ _BULLET = re.compile(r"^\s*[•\-*+·▪◦]\s*")
 _SENT_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Maj|Capt|Sgt|St|No|Gov|Sen|Rep|Prof|Jan|Feb|Aug|Sept|Oct|Nov|Dec|vs|etc|approx)|\b[A-Z]|\b[A-Z]\.[A-Z])\.$")
 _SPLIT_SEGMENT = re.compile(
-    r"(?:,\s*|\s+)(?:and also|and|as well as|including|while|plus|but also)\s+"
+    r"(?:,\s*|(?<![\s,])\s+)(?:and also|and|as well as|including|while|plus|but also)\s+"
     r"(?=(?:a|an|another)\s+(?:[\w’'-]+\s+){0,3}?(?:attack|raid|bombing|bomb|blast|explosion|assault|ambush|clash|"
     r"suicide|strike|airstrike|killing|operation|offensive|shooting)\b)",
     re.I,
@@ -179,6 +180,11 @@ _NUMBER_WORDS = {
     )
 } | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12}
 _TOKEN = re.compile(r"[^\W_]+")
+#: No real sentence is longer; longer runs of text (no stops) are cut at a space into pieces of
+#: at most this many characters, so that the work per sentence stays bounded on any input.
+MAX_SENTENCE = 1000
+#: How many of an article's latest incidents a new mention may join (see ``_assemble``).
+RECENT_EVENTS = 50
 
 
 # --- small data types -----------------------------------------------------------------------
@@ -293,17 +299,25 @@ class Event:
     date: DateSpan | None = None
     provisional: bool = False
 
-    @property
-    def attackers(self) -> list[str]:
-        return [a.actor for m in self.mentions for a in m.actors if a.role == "attacker"]
+    #: The distinct attackers and targets, in order of mention; kept up to date by add()
+    #: (recomputing them per mention is quadratic in long texts).
+    attackers: list[str] = field(default_factory=list, init=False)
+    targets: list[str] = field(default_factory=list, init=False)
 
-    @property
-    def targets(self) -> list[str]:
-        return [a.actor for m in self.mentions for a in m.actors if a.role == "target"]
+    def __post_init__(self) -> None:
+        for m in self.mentions:
+            self._roles(m)
+
+    def _roles(self, mention: Mention) -> None:
+        for a in mention.actors:
+            roles = self.attackers if a.role == "attacker" else self.targets if a.role == "target" else None
+            if roles is not None and a.actor not in roles:
+                roles.append(a.actor)
 
     def add(self, mention: Mention) -> None:
         """Add a mention; a more precise place or date replaces the one known."""
         self.mentions.append(mention)
+        self._roles(mention)
         place = mention.place()
         if place is not None and (self.place is None or place.rank < self.place.rank):
             self.place, self.place_mention = place, mention
@@ -390,19 +404,37 @@ def split_sentences(text: str) -> list[Sentence]:
             continue
         cut = 0
         for m in _SENT_END.finditer(segment):
-            if _ABBREV.search(segment[cut : m.start()].rstrip("\"”’)]")):
+            # Only the word before the stop can make it an abbreviation: look at the tail alone
+            # (searching the whole pending text again at every stop is quadratic).
+            end = m.start()
+            while end > cut and segment[end - 1] in "\"”’)]":
+                end -= 1
+            if _ABBREV.search(segment, max(cut, end - 16), end):
                 continue
-            out.append(_sentence(segment, cut, m.start(), body_start, para))
+            out.extend(_sentence(segment, cut, m.start(), body_start, para))
             cut = m.end()
-        out.append(_sentence(segment, cut, len(segment), body_start, para))
+        out.extend(_sentence(segment, cut, len(segment), body_start, para))
     return [s for s in out if s.text]
 
 
-def _sentence(segment: str, a: int, b: int, base: int, para: int) -> Sentence:
-    piece = segment[a:b]
-    stripped = piece.strip()
-    lead = piece.index(stripped) if stripped else 0
-    return Sentence(base + a + lead, base + a + lead + len(stripped), stripped, False, para)
+def _sentence(segment: str, a: int, b: int, base: int, para: int) -> list[Sentence]:
+    """The sentence ``segment[a:b]`` without surrounding space, cut at spaces into pieces of at
+    most :data:`MAX_SENTENCE` characters (every later step is then bounded per piece)."""
+    out = []
+    while a < b:
+        while a < b and segment[a].isspace():
+            a += 1
+        stop = b
+        if b - a > MAX_SENTENCE:
+            space = segment.rfind(" ", a + MAX_SENTENCE // 2, a + MAX_SENTENCE)
+            stop = space if space > a else a + MAX_SENTENCE
+        end = stop
+        while end > a and segment[end - 1].isspace():
+            end -= 1
+        if end > a:
+            out.append(Sentence(base + a, base + end, segment[a:end], False, para))
+        a = stop
+    return out
 
 
 # --- places ---------------------------------------------------------------------------------
@@ -421,14 +453,30 @@ def _place_index(gaz: pd.DataFrame) -> tuple[dict[str, list[dict]], dict[str, di
 
 
 _INDEX: list[tuple[pd.DataFrame, tuple]] = []
+#: While :func:`extract_incidents` runs: the gazetteer it started with and the answers of the
+#: resolver so far (looking the gazetteer up costs a file-system search per call).
+_PINNED: contextvars.ContextVar[tuple[pd.DataFrame, dict] | None] = contextvars.ContextVar("_PINNED", default=None)
 
 
 def _indexes() -> tuple[dict[str, list[dict]], dict[str, dict], int]:
     """The place index of the current gazetteer, built once per gazetteer."""
-    gaz = gazetteer()
+    pinned = _PINNED.get()
+    gaz = pinned[0] if pinned is not None else gazetteer()
     if not _INDEX or _INDEX[0][0] is not gaz:
         _INDEX[:] = [(gaz, _place_index(gaz))]
     return _INDEX[0][1]
+
+
+def _resolve(location: str, province: str | None = None) -> Match:
+    """:func:`geo.geocode.resolve_place`, once per (location, province) while an extraction runs."""
+    pinned = _PINNED.get()
+    if pinned is None:
+        return resolve_place(location, province)
+    gaz, memo = pinned
+    key = (location, province)
+    if key not in memo:
+        memo[key] = resolve_place(location, province, gaz)
+    return memo[key]
 
 
 _DROP = EZAFE | FILLER | set(LEVEL_WORDS)
@@ -820,7 +868,7 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
         if p.detail == "ambiguous":
             hint = provinces[0] if provinces else context_province
             if hint:
-                match = resolve_place(p.text, hint)
+                match = _resolve(p.text, hint)
                 if match.status == "matched":
                     e = match.entry
                     p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
@@ -891,7 +939,8 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
         carried_places: list[Place] = []
         carried_actors: list[ActorMention] = []
         segs = _segments(sent)
-        fronted = [d for d in dates if not _TRIGGER_RE.search(sent.text[: d.begin])]
+        first = _TRIGGER_RE.search(sent.text)
+        fronted = [d for d in dates if first is None or first.start() >= d.begin]
         for a, b in segs:
             seg = sent.text[a:b]
             trig = [(m.start(), m.group()) for m in _TRIGGER_RE.finditer(seg) if not _inside(a + m.start(), masked)]
@@ -1063,17 +1112,20 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
                 events.append(current)
             continue
         target = None
+        # Only the latest events are candidates: no article tells more, and a text made of
+        # thousands of incidents must not cost time quadratic in their number.
+        recent = events[-RECENT_EVENTS:]
         if current is not None and not m.separate and not m.indefinite and _fits(current, m):
             target = current
         if target is None and place is not None:
-            refine = [e for e in events if e.provisional and e.place is not None and place.within(e.place) and _fits(e, m)]
+            refine = [e for e in recent if e.provisional and e.place is not None and place.within(e.place) and _fits(e, m)]
             target = refine[-1] if refine else None
         if target is None and place is not None and not m.separate and m.date is not None and m.date.resolved and (m.date.precision or 9) <= 2:
-            strong = [e for e in events if e.place is not None and e.date is not None and e.date.resolved
+            strong = [e for e in recent if e.place is not None and e.date is not None and e.date.resolved
                       and (e.date.precision or 9) <= 2 and _fits(e, m)]
             target = strong[-1] if strong else None
         if target is None and place is not None and m.date is None and not m.separate and not m.indefinite:
-            same = [e for e in events if e.place is not None and (place.within(e.place) or e.place.within(place)) and e.place.kind != "adm1"]
+            same = [e for e in recent if e.place is not None and (place.within(e.place) or e.place.within(place)) and e.place.kind != "adm1"]
             target = same[0] if len(same) == 1 and _actors_fit(same[0], m) else None
         if target is None:
             target = Event()
@@ -1155,7 +1207,7 @@ def _finish(event: Event) -> Draft:
     row: dict = dict.fromkeys(COLUMNS, "") | dict.fromkeys(EXTRA_COLUMNS, "")
     if place is not None:
         location = _location(place)
-        match = resolve_place(location, place.admin1 or None)
+        match = _resolve(location, place.admin1 or None)
         row["location"] = location
         row["match_status"] = match.status
         if match.entry is not None:
@@ -1267,11 +1319,19 @@ def extract_incidents(articles: Sequence[Article], finder: PlaceFinder | None = 
         in the order the articles tell them; ``context``: aggregate, generic and summary
         statements and incidents without a place (:data:`CONTEXT_COLUMNS`).
     """
-    drafts: list[Draft] = []
-    context: list[dict] = []
     names = [a.name for a in articles]
     if len(set(names)) != len(names):
         raise GeoError("Two articles have the same name; give each file once.")
+    token = _PINNED.set((gazetteer(), {}))
+    try:
+        return _extract(articles, finder)
+    finally:
+        _PINNED.reset(token)
+
+
+def _extract(articles: Sequence[Article], finder: PlaceFinder | None) -> Extraction:
+    drafts: list[Draft] = []
+    context: list[dict] = []
     for article in articles:
         items = _mentions(article, finder)
         events, ctx = _assemble(items)
@@ -1282,12 +1342,18 @@ def extract_incidents(articles: Sequence[Article], finder: PlaceFinder | None = 
                 continue
             drafts.append(_finish(e))
     merged: list[Draft] = []
+    # Twins share a district and actors: only those of other articles are compared.
+    by_key: dict[tuple, dict[int, list[int]]] = {}
     for d in drafts:
-        twin = next((m for i, m in enumerate(merged) if m.articles[0] is not d.articles[0] and _same_incident(m, d)), None)
+        key = (d.row["admin2_pcode"], frozenset((d.row["actor1"], d.row["actor2"])))
+        seen = by_key.setdefault(key, {})
+        origin = id(d.articles[0])
+        twin = next((i for art, idx in seen.items() if art != origin for i in idx if _same_incident(merged[i], d)), None)
         if twin is None:
+            seen.setdefault(origin, []).append(len(merged))
             merged.append(d)
         else:
-            merged[merged.index(twin)] = _merge(twin, d)
+            merged[twin] = _merge(merged[twin], d)
     counters: dict[str, int] = {}
     rows = []
     for d in merged:
@@ -1302,13 +1368,21 @@ def extract_incidents(articles: Sequence[Article], finder: PlaceFinder | None = 
     return Extraction(incidents, pd.DataFrame(context, columns=CONTEXT_COLUMNS))
 
 
+def _is_binary(text: str) -> bool:
+    """NUL bytes, or more than one character in a hundred a control character other than the
+    usual whitespace: no article looks like that."""
+    if "\x00" in text:
+        return True
+    return len(re.findall(r"[\x01-\x08\x0e-\x1f]", text)) > len(text) / 100
+
+
 def read_article(path: str | Path, published: date | None = None, source: str | None = None) -> Article:
     """Read a plain-text article (UTF-8, with or without BOM; else Windows-1252).
 
     Raises
     ------
     GeoError
-        When the file cannot be read or is empty.
+        When the file cannot be read, is empty or is binary.
     """
     path = Path(path)
     try:
@@ -1321,4 +1395,7 @@ def read_article(path: str | Path, published: date | None = None, source: str | 
         text = raw.decode("cp1252", errors="replace")
     if not text.strip():
         raise GeoError(f"The article {path} is empty.")
+    if _is_binary(text):
+        raise GeoError(f"{path} is not a text article: it holds binary data (NUL or other control bytes); "
+                       "give the article as plain text (UTF-8 or Windows-1252).")
     return Article(name=path.name, text=text.replace("\r\n", "\n"), published=published, source=source or path.name)
