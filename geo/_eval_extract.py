@@ -90,8 +90,9 @@ def _score(rec: pd.Series | None, g: Gold) -> dict:
     else:
         district = a2 in g.districts
     counts_none = "no fatality figure" in str(rec["review"])
-    fat = (counts_none or int(rec["fatalities"]) == 0) if g.fatalities is None else (
-        not counts_none and int(rec["fatalities"]) == g.fatalities)
+    # A labelled figure is matched by the value coded (0 when the text gives none); a label of
+    # "no figure" by a record that says so.
+    fat = (counts_none or int(rec["fatalities"]) == 0) if g.fatalities is None else int(rec["fatalities"]) == g.fatalities
     got = (f"{rec['location']!r} -> {a2 or a1 or rec['match_status']}; date {rec['event_date'] or '-'}"
            f" ({rec['date_text'] or rec['date_status']}); {rec['actor1']} | {rec['actor2']}; killed {rec['fatalities']}"
            f"{' (no figure)' if counts_none else ''}; {rec['verification']}")

@@ -60,7 +60,7 @@ from geo._dates import DateSpan, find_dates
 from geo._errors import GeoError
 from geo.actors import actor_aliases, actor_key
 from geo.gazetteer import EZAFE, FILLER, LEVEL_WORDS, gazetteer, normalise
-from geo.geocode import Match, resolve_place
+from geo.geocode import Match, resolve_place, resolver
 from geo.schema import COLUMNS
 
 #: Columns after the 20 schema columns, in order.
@@ -162,7 +162,13 @@ _POLICE_DISTRICTS = re.compile(
     re.I,
 )
 _SECTION_LABEL = re.compile(r"^\s*(?:[•\-*+·▪◦]\s*)?(?P<label>[A-Z][\w’' ]{0,30}[:?])\s+(?=\S)")
-_DATELINE = re.compile(r"^[A-Z][A-Z’'. -]{2,30}(?:,\s*[A-Z][\w ]{2,30})?\s*(?:\([A-Za-z .]{1,20}\))?\s*[-–—]+\s+(?=\S)")
+#: "KABUL (AP) —", "KABUL, Afghanistan (Reuters) -", "KABUL, 29 April 2022, (TON):": where and
+#: when the story was filed, not where or when the incident happened.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z’'. -]{2,30}(?:,\s*[A-Z][\w ]{2,30})?"
+    r"(?:,\s*(?:\d{1,2}\s+[A-Z][a-z]{2,8}\.?|[A-Z][a-z]{2,8}\.?\s+\d{1,2})(?:,?\s+\d{4})?)?,?"
+    r"\s*(?:\([A-Za-z .]{1,20}\))?\s*(?:[-–—]+|:)\s+(?=\S)"
+)
 _BULLET = re.compile(r"^\s*[•\-*+·▪◦]\s*")
 _SENT_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Maj|Capt|Sgt|St|No|Gov|Sen|Rep|Prof|Jan|Feb|Aug|Sept|Oct|Nov|Dec|vs|etc|approx)|\b[A-Z]|\b[A-Z]\.[A-Z])\.$")
@@ -360,7 +366,8 @@ def _is_heading(line: str) -> bool:
         return False
     words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", line) if len(w) > 3]
     if len(words) < 2:
-        return len(line) < 40 and not any(c.isdigit() for c in line)
+        # A short label or a time stamp ("September 03, 2024  22:35"), not "12 killed".
+        return len(line) < 40 and not (any(c.isdigit() for c in line) and re.search(r"\b[a-z]{4,}", line))
     return sum(w[0].isupper() for w in words) / len(words) >= 0.75
 
 
@@ -379,11 +386,14 @@ def split_sentences(text: str) -> list[Sentence]:
     """
     out: list[Sentence] = []
     pos = 0
+    first = True
     for para, line in enumerate(text.splitlines(keepends=True)):
         begin, body = pos, line.rstrip("\r\n")
         pos += len(line)
         if not body.strip():
             continue
+        # The first line without a final stop is the headline, whatever its case.
+        headline, first = first and len(body) <= 160 and body.rstrip()[-1] not in ".!?:;,\"”’)", False
         skip = 0
         if m := _BULLET.match(body):
             skip = m.end()
@@ -397,7 +407,7 @@ def split_sentences(text: str) -> list[Sentence]:
             skip += m.end()
             body_start = begin + skip
             segment = body[skip:]
-        if _is_heading(body):
+        if headline or _is_heading(body):
             stripped = segment.strip()
             lead = segment.index(stripped) if stripped else 0
             out.append(Sentence(body_start + lead, body_start + lead + len(stripped), stripped, True, para))
@@ -534,7 +544,7 @@ def _level_near(text: str, toks: list[Tok], i: int, j: int) -> str | None:
     return None
 
 
-def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> list[Place]:
+def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, province: str | None = None) -> list[Place]:
     """Place mentions in ``text`` known to the gazetteer, longest match first.
 
     Parameters
@@ -546,6 +556,9 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
     finder
         Optional extra span proposer (e.g. a statistical NER); its spans are resolved with
         the same gazetteer and added where they do not overlap a gazetteer match.
+    province
+        The province the text before this one named, for names that need one (a province
+        named in ``text`` itself comes first).
 
     Returns
     -------
@@ -582,8 +595,11 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
         prev = toks[i - 1].low if i else ""
         entries = index[key]
         only_places = all(e["kind"] == "place" for e in entries)
-        # Lower-case words ("washer", "bin") and bare village names need support from context.
-        if (not has_upper and level is None and j == i) or (only_places and j == i and level is None and prev not in _LOCATIVE):
+        latin = bool(re.search(r"[A-Za-z]", span))
+        # Lower-case words ("washer", "bin", "for a") and bare village names need support from
+        # context; a name after a given name is a person's ("Khalid Zadran").
+        if ((not has_upper and level is None and (j == i or latin)) or (only_places and j == i and level is None and prev not in _LOCATIVE)
+                or (j == i and level is None and _after_given_name(text, toks, i))):
             i += 1
             continue
         chosen = _choose_kind(entries, level, capitals)
@@ -602,6 +618,7 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
         place.bare = level is None and j == i and len(chosen) == len([c for c in chosen if c["kind"] != "adm1"]) and any(e["kind"] == "adm1" for e in entries)
         found.append(place)
         i = j + 1
+    found += _loose_candidates(text, toks, base, found)
     if finder is not None:
         for a, b in finder.spans(text):
             if any(a < p.end - base and p.start - base < b for p in found):
@@ -610,7 +627,65 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
             if key in index:
                 e = _choose_kind(index[key], None, capitals)[0]
                 found.append(Place(base + a, base + b, text[a:b], e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]))
-    return sorted(found, key=lambda p: p.start)
+    found.sort(key=lambda p: p.start)
+    _settle_places(found, province)
+    return found
+
+
+#: Capitalised words before a place that describe it rather than name a person.
+_PLACE_ADJECTIVES = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
+                     "northeastern", "northwestern", "southeastern", "southwestern", "north-eastern", "upper",
+                     "lower", "greater", "old", "new", "afghan", "afghanistan", "neighbouring", "neighboring",
+                     "remote", "restive", "volatile", "mountainous", "troubled"}
+
+
+def _after_given_name(text: str, toks: list[Tok], i: int) -> bool:
+    """Whether token i follows a capitalised word that reads as a given name: not the first
+    word of the sentence, nothing between them, not a place, an actor or a word describing a
+    place ("Khalid Zadran", not "In Kabul", "Eastern Nangarhar" or "Taliban Kabul")."""
+    if i < 2:
+        return False
+    prev = toks[i - 1]
+    if not prev.raw[:1].isupper() or text[prev.end : toks[i].start] != " " or prev.low in _PLACE_ADJECTIVES | _LOCATIVE | _DROP:
+        return False
+    index, _, _ = _indexes()
+    return normalise(prev.raw) not in index and (prev.low,) not in _actor_index()[0] and prev.low not in _CALENDAR
+
+
+def _loose_candidates(text: str, toks: list[Tok], base: int, found: list[Place]) -> list[Place]:
+    """Capitalised names the exact lookup missed but the geocoder may know: a name before a
+    level word ("Shohda district", "Urozgan province") or one standing alone between commas
+    ("..., Arghistan, Kandahar"). They are resolved later, with the province in context
+    (:func:`_settle_places`), and dropped when they do not resolve."""
+    taken = [(p.start - base, p.end - base) for p in found]
+    actors = _actor_index()[0]
+    out: list[Place] = []
+    k = 0
+    while k < len(toks):
+        t = toks[k]
+        if (not t.raw[:1].isupper() or t.low in _DROP or t.low in _CALENDAR or (t.low,) in actors
+                or any(a <= t.start < b for a, b in taken) or t.low in LEVEL_WORDS or t.raw.isupper()):
+            k += 1
+            continue
+        m = k
+        while (m + 1 < len(toks) and m - k < 2 and toks[m + 1].raw[:1].isupper() and toks[m + 1].low not in LEVEL_WORDS
+               and toks[m + 1].low not in _DROP and text[toks[m].end : toks[m + 1].start] in (" ", "-")
+               and not any(a <= toks[m + 1].start < b for a, b in taken)):
+            m += 1
+        gap_after = text[toks[m].end : toks[m + 1].start] if m + 1 < len(toks) else text[toks[m].end :]
+        level = None
+        if m + 1 < len(toks) and toks[m + 1].low in LEVEL_WORDS and gap_after.strip() in ("", "-"):
+            level = LEVEL_WORDS[toks[m + 1].low]
+        before = text[toks[k - 1].end : t.start] if k else ""
+        alone = m == k and k > 0 and "," in before and (gap_after.strip()[:1] in (",", ".") or m + 1 == len(toks))
+        if level or alone:
+            end = toks[m + 1].end if level else toks[m].end
+            span = text[t.start : end]
+            if not re.search(r"[^\w\s’'\-‐.]", span):
+                out.append(Place(base + t.start, base + end, span, level or "adm2", "", "", "", span,
+                                 detail="loose" if level else "loose-bare"))
+        k = m + 1
+    return out
 
 
 def _ordinal_districts(text: str, at: int, place: Place, capitals: dict[str, dict]) -> Place:
@@ -863,8 +938,23 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
     name read as its capital ("In Kunduz, ... Imam Sahib district") is the province when the
     sentence also names another place in it.
     """
-    provinces = [p.admin1 for p in places if p.kind == "adm1"]
-    for p in places:
+    provinces = [p.admin1 for p in places if p.kind == "adm1" and p.admin1]
+    hint = provinces[0] if provinces else context_province
+    for p in list(places):
+        if p.detail.startswith("loose"):
+            if not _settle_loose(p, hint):
+                places.remove(p)
+            continue
+        if provinces and p.kind != "adm1" and p.admin1 and p.admin1 not in provinces and not p.detail:
+            # The sentence names another province: a namesake inside it wins, and a village
+            # elsewhere is not the place meant ("X area of Y district, Z province").
+            match = _resolve(p.text, provinces[0])
+            if match.status == "matched" and match.method != "context":
+                e = match.entry
+                p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
+            elif p.kind == "place":
+                places.remove(p)
+                continue
         if p.detail == "ambiguous":
             hint = provinces[0] if provinces else context_province
             if hint:
@@ -875,6 +965,27 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
                     p.detail = ""
         if p.bare and any(q is not p and q.admin1_pcode == p.admin1_pcode and q.admin2_pcode != p.admin2_pcode for q in places):
             p.kind, p.admin2_pcode, p.name = "adm1", "", p.admin1
+
+
+def _settle_loose(p: Place, hint: str | None) -> bool:
+    """Resolve a loose candidate (see :func:`_loose_candidates`) in place; False when it names
+    no district or province. A name alone must match by spelling or sound, not by similarity."""
+    res = resolver(_PINNED.get()[0] if _PINNED.get() is not None else None)
+    key = normalise(p.text)
+    kinds = [p.kind] if p.detail == "loose" else ["adm1", "adm2"]
+    provinces = res.hint_codes(hint, "adm1") if hint else frozenset()
+    rows, scores, method = res.candidates(key, kinds, provinces)
+    if not len(rows) and provinces and p.detail == "loose":
+        rows, scores, method = res.candidates(key, kinds)
+    if not len(rows) or (p.detail == "loose-bare" and method == "fuzzy"):
+        return False
+    match = res.decide(rows, scores, method)
+    if match.status != "matched":
+        return False
+    e = match.entry
+    p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name, p.detail = (
+        e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"], "")
+    return True
 
 
 def _masked_spans(text: str) -> list[tuple[int, int]]:
@@ -927,12 +1038,11 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
             out.append(sent)
             continue
         masked = _masked_spans(sent.text)
-        places = [p for p in find_places(sent.text, sent.start, finder) if not _inside(p.start - sent.start, masked)]
+        places = [p for p in find_places(sent.text, sent.start, finder, last_province) if not _inside(p.start - sent.start, masked)]
         actors = [a for a in find_actors(sent.text, sent.start, last_actor) if not _inside(a.start - sent.start, masked)]
         dates = [d for d in find_dates(sent.text, article.published) if not _inside(d.begin, masked)]
         verification, why = _verification(sent.text)
         attributed = _attribution(sent.text, actors, sent.start)
-        _settle_places(places, last_province)
         for p in places:
             if p.kind == "adm1":
                 last_province = p.admin1
