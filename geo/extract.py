@@ -58,7 +58,7 @@ import pandas as pd
 
 from geo._dates import DateSpan, find_dates
 from geo._errors import GeoError
-from geo.actors import actor_aliases, actor_key
+from geo.actors import actor_aliases, actor_key, actor_table
 from geo.gazetteer import EZAFE, FILLER, LEVEL_WORDS, gazetteer, normalise
 from geo.geocode import Match, resolve_place, resolver
 from geo.schema import COLUMNS
@@ -242,6 +242,7 @@ class Place:
     name: str
     detail: str = ""  # e.g. "5th, 8th and 10th districts"
     bare: bool = False  # a bare province name read as its capital city ("Kabul")
+    prefix: str = ""  # capitalised words right before the name ("Mohmand" of "Mohmand Dara district")
 
     @property
     def rank(self) -> int:
@@ -260,7 +261,8 @@ class Place:
 class ActorMention:
     start: int
     actor: str
-    role: str  # attacker, target, speaker, other
+    role: str  # attacker, target, speaker, defender, suspected, other
+    generic: bool = False  # a state's forces named by a common noun ("police", "soldiers")
 
 
 @dataclass
@@ -615,6 +617,11 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
                 place.admin1 = place.admin1_pcode = ""
             place.admin2_pcode = ""
             place.detail = "ambiguous"
+        k = i
+        while k > max(0, i - 2) and toks[k - 1].raw[:1].isupper() and text[toks[k - 1].end : toks[k].start] == " " \
+                and toks[k - 1].low not in _DROP | _PLACE_ADJECTIVES | _LOCATIVE:
+            k -= 1
+        place.prefix = text[toks[k].start : toks[i - 1].end] if k < i else ""
         place.bare = level is None and j == i and len(chosen) == len([c for c in chosen if c["kind"] != "adm1"]) and any(e["kind"] == "adm1" for e in entries)
         found.append(place)
         i = j + 1
@@ -705,19 +712,30 @@ def _ordinal_districts(text: str, at: int, place: Place, capitals: dict[str, dic
 
 
 # --- actors ---------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _actor_index() -> tuple[dict[tuple[str, ...], tuple[str, bool]], int]:
-    """Alias token tuples -> (canonical actor, upper case required)."""
-    table = pd.read_csv(Path(__file__).parent / "data" / "actor_aliases.csv", dtype=str)
-    aliases = actor_aliases()
-    out: dict[tuple[str, ...], tuple[str, bool]] = {}
+@lru_cache(maxsize=64)
+def _actor_index(on: date | None = None) -> tuple[dict[tuple[str, ...], tuple[str, bool, bool]], int]:
+    """Alias token tuples -> (canonical actor on the date, upper case required, the alias names
+    a state's forces, whose meaning depends on the period)."""
+    table = actor_table()
+    aliases = actor_aliases(on)
+    periodic = {actor_key(a) for a, f, t in zip(table["alias"], table["from"], table["to"]) if f or t}
+    out: dict[tuple[str, ...], tuple[str, bool, bool]] = {}
     for alias in table["alias"]:
+        if actor_key(alias) not in aliases:
+            continue  # an alias of another period only
         key = tuple(actor_key(alias).split())
         letters = re.sub(r"[^A-Za-z]", "", alias)
         upper = letters.isupper() and len(letters) <= 5
         prev = out.get(key)
-        out[key] = (aliases[actor_key(alias)], upper and (prev is None or prev[1]))
+        out[key] = (aliases[actor_key(alias)], upper and (prev is None or prev[1]), actor_key(alias) in periodic)
     return out, max(len(k) for k in out)
+
+
+#: "Former soldiers" and the like are civilians (as ACLED codes them); a foreign state's
+#: soldiers are not the Afghan state's.
+_FORMER = {"former", "ex", "retired", "previous"}
+_FOREIGN = {"american", "us", "u", "pakistani", "iranian", "foreign", "coalition", "british", "german", "georgian",
+            "international", "nato", "tajik", "uzbek", "turkmen", "indian", "chinese", "russian", "iraqi", "syrian"}
 
 
 _GROUP_REF = re.compile(r"\bthe\s+(?:[a-z-]+\s+){0,2}?(?:group|militants|militant group|terrorist group|insurgents|terrorists|jihadists)\b(?!\s*(?:[’']s\s+)?(?:of|members))")
@@ -726,7 +744,8 @@ _VICTIM_NOUNS = {
     "leaders", "leader", "militants", "soldiers", "police", "guards", "personnel", "terrorists", "insurgents",
     "key", "senior", "local", "top", "high", "ranking", "highest", "group", "s",
 }
-_VICTIM_VERBS = {"killed", "dead", "slain", "eliminated", "wounded", "injured", "arrested", "detained", "targeted", "attacked", "executed"}
+_VICTIM_VERBS = {"killed", "dead", "slain", "eliminated", "wounded", "injured", "arrested", "detained", "targeted", "attacked", "executed",
+                 "shot", "assassinated", "abducted", "kidnapped", "martyred", "gunned", "beheaded", "stabbed", "ambushed", "hit"}
 _AUX = {"were", "was", "have", "has", "had", "been", "are", "is", "being", "reportedly"}
 _TARGET_BEFORE = {"against", "on", "targeting", "dead", "targeted", "attacked", "attack", "attacks", "raided", "killed", "killing",
                   "eliminated", "ambushed", "struck", "among", "at", "hit"}
@@ -744,6 +763,17 @@ _SPEAKER_AFTER = {"spokesman", "spokesperson", "spokeswoman", "officials", "offi
                   "directorate", "administration", "government", "command", "alleged", "confirmed"}
 
 
+#: Words that make what follows a suspicion, not an attribution.
+_DOUBT = {"suspected", "suspect", "suspects", "believed", "unclear", "whether", "possibly", "allegedly", "presumably"}
+_QUANTIFIERS = {"at", "least", "more", "than", "about", "some", "over", "nearly", "around", "several", "dozens", "scores",
+                "afghan", "local", "an", "a", "the", "their", "his", "her", "its", "other", "another", "suspected", "alleged"}
+#: Verbs and nouns whose object is hurt: what follows them (past numbers) is a target.
+_HARM_BEFORE = {"wounded", "injured", "wounding", "injuring", "shot", "assassinated", "abducted", "kidnapped", "killing",
+                "killed", "kill", "kills", "ambushing", "targetting", "targeting", "hitting", "striking", "hit", "struck",
+                "attacking", "attacked", "against", "on", "targeted"}
+_DEFEND = {"repulsed", "repelled", "foiled", "thwarted", "defended", "fended", "pushed"}
+
+
 def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
     """The role of the actor in tokens i..j, from the words around it (within its clause)."""
     lo = i
@@ -754,8 +784,15 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
         hi += 1
     before = [t.low for t in toks[lo:i]]
     after = [t.low for t in toks[j + 1 : hi + 1]]
+    # A suspicion or a doubt is not an attribution ("it is suspected that the Taliban ...").
+    if i > 1 and any(t.low in _DOUBT for t in toks[max(0, i - 6) : i - 1]) and toks[i - 1].low not in _DOUBT:
+        return "suspected"  # ("suspected IS-K members" are suspected of membership, not of the attack)
     if before and before[-1] == "by" or (len(before) >= 2 and before[-2] == "by" and before[-1] == "the"):
         return "attacker"
+    # The object of a violent verb, past numbers and quantifiers: "wounded 3 Afghan soldiers".
+    core = [w for w in before if _number(w) is None and w not in _QUANTIFIERS]
+    if core and core[-1] in _HARM_BEFORE:
+        return "target"
     if len(before) >= 2 and before[-1] == "with" and _TRIGGER_RE.fullmatch(before[-2]):
         return "target"  # "clashed with gunmen"
     if any(w in _TARGET_BEFORE for w in before[-2:]) or (len(before) >= 3 and before[-1] in _TARGET_BEFORE | {"the", "an", "a"} and before[-2] in _TARGET_BEFORE):
@@ -775,6 +812,14 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
     objekt = k + 1 < len(after) and (_number(after[k + 1]) is not None or after[k + 1] in ("a", "an", "the", "at", "least", "two", "more"))
     if k < len(after) and after[k] in _VICTIM_VERBS and (passive or (skipped and not aux and not objekt)):
         return "target"
+    # "3 police personnel and 2 civilians were wounded": the passive verb after a list.
+    for n in range(k, min(len(after) - 1, k + 6)):
+        if after[n] in _ATTACK_VERBS:
+            break
+        if after[n] in _AUX - {"have", "has", "had"} and after[n + 1] in _VICTIM_VERBS:
+            return "target"
+    if any(w in _DEFEND for w in after[:4]):
+        return "defender"  # "Afghan forces repulsed their attacks"
     # An attacker: "the Taliban killed ...", "Taliban operations", "claimed responsibility".
     for w in after[:4]:
         if w in _ATTACK_VERBS or _NOUN.match(w) or _NOUN_PLURAL.match(w):
@@ -786,11 +831,15 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
         if w not in _SKIP_AFTER:
             break
     if any(w in _SPEAKER_BEFORE for w in before) or any(w in _SPEAKER_AFTER for w in after[:3]):
+        # "The Taliban said they had killed seven": a party speaking of its own attack.
+        for k, w in enumerate(after):
+            if w in ("they", "we", "its", "their") and any(v in _ATTACK_VERBS for v in after[k + 1 : k + 4]):
+                return "attacker"
         return "speaker"
     return "other"
 
 
-def find_actors(text: str, base: int = 0, last_actor: str | None = None) -> list[ActorMention]:
+def find_actors(text: str, base: int = 0, last_actor: str | None = None, on: date | None = None) -> list[ActorMention]:
     """Actor mentions in a sentence, with roles; "the group" stands for the actor named last.
 
     Parameters
@@ -801,6 +850,9 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None) -> list
         Offset of ``text`` in its article.
     last_actor
         The actor named last before this sentence, for "the group" and the like.
+    on
+        The date the text speaks of, for aliases whose meaning depends on the period
+        ("Afghan police" before and after August 2021); default: now.
 
     Returns
     -------
@@ -808,19 +860,24 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None) -> list
         In text order; adjacent mentions of the same actor ("Islamic State – Khorasan (IS-K)")
         count once.
     """
-    index, longest = _actor_index()
+    index, longest = _actor_index(on)
     toks = _tokens(text)
-    hits: list[tuple[int, int, str]] = []
+    hits: list[tuple[int, int, str, bool]] = []
     i = 0
     while i < len(toks):
         for length in range(min(longest, len(toks) - i), 0, -1):
             key = tuple(t.low for t in toks[i : i + length])
             if key in index:
-                actor, upper = index[key]
+                actor, upper, periodic = index[key]
                 raw = text[toks[i].start : toks[i + length - 1].end]
                 if upper and not re.sub(r"[^A-Za-z]", "", raw).isupper():
                     continue
-                hits.append((i, i + length - 1, actor))
+                before = toks[i - 1].low if i else ""
+                if periodic and before in _FOREIGN:
+                    continue
+                if before in _FORMER or (i >= 2 and toks[i - 2].low in _FORMER and before in ("local", "afghan", "government")):
+                    actor = CIVILIANS
+                hits.append((i, i + length - 1, actor, periodic))
                 i += length
                 break
         else:
@@ -829,20 +886,20 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None) -> list
         # Skip "IS-K group": the name right before "group" is already a mention.
         ti = next((k for k, t in enumerate(toks) if t.start >= m.start()), None)
         tj = next((k for k, t in enumerate(toks) if t.end >= m.end()), None)
-        if ti is None or tj is None or any(a <= tj and ti <= b for a, b, _ in hits):
+        if ti is None or tj is None or any(a <= tj and ti <= b for a, b, _, _ in hits):
             continue
-        earlier = [h for h in hits if h[1] < ti and h[2] != CIVILIANS]
+        earlier = [h for h in hits if h[1] < ti and h[2] != CIVILIANS and not h[3]]
         ref = earlier[-1][2] if earlier else last_actor
         if ref:
-            hits.append((ti, tj, ref))
+            hits.append((ti, tj, ref, False))
     hits.sort()
     out: list[ActorMention] = []
     prev_end, prev_actor = -5, None
-    for a, b, actor in hits:
+    for a, b, actor, generic in hits:
         if actor == prev_actor and a - prev_end <= 2:
             prev_end = b
             continue
-        out.append(ActorMention(base + toks[a].start, actor, _role(toks, a, b, text)))
+        out.append(ActorMention(base + toks[a].start, actor, _role(toks, a, b, text), generic))
         prev_end, prev_actor = b, actor
     return out
 
@@ -948,7 +1005,11 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
         if provinces and p.kind != "adm1" and p.admin1 and p.admin1 not in provinces and not p.detail:
             # The sentence names another province: a namesake inside it wins, and a village
             # elsewhere is not the place meant ("X area of Y district, Z province").
-            match = _resolve(p.text, provinces[0])
+            match = _resolve(f"{p.prefix} {p.text}", provinces[0]) if p.prefix else None
+            if match is not None and match.status == "matched" and match.method != "context":
+                p.text, p.start = f"{p.prefix} {p.text}", p.start - len(p.prefix) - 1
+            else:
+                match = _resolve(p.text, provinces[0])
             if match.status == "matched" and match.method != "context":
                 e = match.entry
                 p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
@@ -1039,7 +1100,7 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
             continue
         masked = _masked_spans(sent.text)
         places = [p for p in find_places(sent.text, sent.start, finder, last_province) if not _inside(p.start - sent.start, masked)]
-        actors = [a for a in find_actors(sent.text, sent.start, last_actor) if not _inside(a.start - sent.start, masked)]
+        actors = [a for a in find_actors(sent.text, sent.start, last_actor, article.published) if not _inside(a.start - sent.start, masked)]
         dates = [d for d in find_dates(sent.text, article.published) if not _inside(d.begin, masked)]
         verification, why = _verification(sent.text)
         attributed = _attribution(sent.text, actors, sent.start)
@@ -1296,11 +1357,20 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
     notes: list[str] = []
     attackers, targets = event.attackers, event.targets
     others = [a.actor for m in event.mentions for a in m.actors if a.role in ("speaker", "other") and a.actor != CIVILIANS]
-    actor1 = next(iter(attackers), "") or next((a for a in others if a not in targets), "")
+    # A party that only speaks (a spokesman, a commander quoted) or is only suspected is not
+    # the perpetrator, nor is a state's force named by a common noun ("police") without a role.
+    bystanders = [a.actor for m in event.mentions for a in m.actors if a.role == "other" and a.actor != CIVILIANS and not a.generic]
+    defenders = [a.actor for m in event.mentions for a in m.actors if a.role == "defender"]
+    actor1 = next(iter(attackers), "") or next((a for a in bystanders if a not in targets), "")
+    if not actor1 and defenders:
+        # "Afghan forces repulsed their attacks": the other side attacked.
+        actor1 = next((a for a in targets if a not in defenders and a != CIVILIANS), "")
+        targets = [*defenders, *targets]
     if not actor1:
         actor1 = UNIDENTIFIED
         notes.append("perpetrator not named in the text")
-    actor2 = next((a for a in targets if a != actor1), "")
+    # Armed targets first: civilians hurt in an attack on a police patrol do not make it one on civilians.
+    actor2 = next((a for a in targets if a not in (actor1, CIVILIANS)), "") or next((a for a in targets if a != actor1), "")
     if not actor2 and any(m.civilian_target for m in event.mentions):
         actor2 = CIVILIANS
     if not actor2:
