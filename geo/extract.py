@@ -291,6 +291,11 @@ class Mention:
     definite: bool
     indefinite: bool
     separate: bool
+    #: The date is when a party spoke ("on Tuesday claimed", "said on Monday"): the event
+    #: happened then or before, and any date of the event itself wins.
+    date_weak: bool = False
+    #: Told as background: an earlier year and no finer date ("the worst attack was in 2022").
+    background: bool = False
 
     def place(self) -> Place | None:
         """The most precise place; places that contain it add nothing."""
@@ -306,6 +311,7 @@ class Event:
     place_mention: Mention | None = None
     date: DateSpan | None = None
     provisional: bool = False
+    date_weak: bool = False  # the date known is only when a party spoke
 
     #: The distinct attackers and targets, in order of mention; kept up to date by add()
     #: (recomputing them per mention is quadratic in long texts).
@@ -333,10 +339,12 @@ class Event:
         if new is None:
             return
         old = self.date
-        if old is None or (new.resolved and not old.resolved) or (
+        if old is not None and mention.date_weak and not self.date_weak:
+            return  # when a party spoke does not replace when it happened
+        if old is None or (self.date_weak and not mention.date_weak and new.resolved) or (new.resolved and not old.resolved) or (
             new.resolved and old.resolved and (new.precision or 9) < (old.precision or 9)
         ):
-            self.date = new
+            self.date, self.date_weak = new, mention.date_weak
 
 
 class PlaceFinder(Protocol):
@@ -766,7 +774,8 @@ _SPEAKER_AFTER = {"spokesman", "spokesperson", "spokeswoman", "officials", "offi
 #: Words that make what follows a suspicion, not an attribution.
 _DOUBT = {"suspected", "suspect", "suspects", "believed", "unclear", "whether", "possibly", "allegedly", "presumably"}
 _QUANTIFIERS = {"at", "least", "more", "than", "about", "some", "over", "nearly", "around", "several", "dozens", "scores",
-                "afghan", "local", "an", "a", "the", "their", "his", "her", "its", "other", "another", "suspected", "alleged"}
+                "afghan", "local", "an", "a", "the", "their", "his", "her", "its", "other", "another", "suspected", "alleged",
+                "former", "ex", "retired"}
 #: Verbs and nouns whose object is hurt: what follows them (past numbers) is a target.
 _HARM_BEFORE = {"wounded", "injured", "wounding", "injuring", "shot", "assassinated", "abducted", "kidnapped", "killing",
                 "killed", "kill", "kills", "ambushing", "targetting", "targeting", "hitting", "striking", "hit", "struck",
@@ -790,7 +799,10 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
     if before and before[-1] == "by" or (len(before) >= 2 and before[-2] == "by" and before[-1] == "the"):
         return "attacker"
     # The object of a violent verb, past numbers and quantifiers: "wounded 3 Afghan soldiers".
-    core = [w for w in before if _number(w) is None and w not in _QUANTIFIERS]
+    wide = i
+    while wide > max(0, i - 6) and not re.search(r"[,;:.()]", text[toks[wide - 1].end : toks[wide].start]):
+        wide -= 1
+    core = [t.low for t in toks[wide:i] if _number(t.low) is None and t.low not in _QUANTIFIERS]
     if core and core[-1] in _HARM_BEFORE:
         return "target"
     if len(before) >= 2 and before[-1] == "with" and _TRIGGER_RE.fullmatch(before[-2]):
@@ -828,7 +840,7 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
             rest = after[after.index(w) + 1 : after.index(w) + 5]
             if "responsibility" in rest or any(_NOUN.match(r) or _NOUN_PLURAL.match(r) for r in rest):
                 return "attacker"
-        if w not in _SKIP_AFTER:
+        if w not in _SKIP_AFTER and not w.endswith("ly"):
             break
     if any(w in _SPEAKER_BEFORE for w in before) or any(w in _SPEAKER_AFTER for w in after[:3]):
         # "The Taliban said they had killed seven": a party speaking of its own attack.
@@ -906,10 +918,19 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None, on: dat
 
 # --- numbers --------------------------------------------------------------------------------
 def _number(word: str) -> int | None:
-    w = word.lower().replace(",", "")
+    w = re.split(r"[-–]", word.lower().replace(",", ""))[0] if word[:1].isdigit() else word.lower().replace(",", "")
     if w.isdigit():
         return int(w)
     return _NUMBER_WORDS.get(w)
+
+
+_OBJECT_START = {"a", "an", "the", "his", "her", "their", "him", "them", "its", "at", "two", "three", "four"}
+#: Words that cannot stand between a count of victims and the death word.
+_NOT_VICTIMS = {"into", "in", "on", "at", "after", "before", "during", "from", "bullets", "rounds", "shots", "times", "days",
+                "weeks", "months", "years", "hours", "minutes", "ago", "km", "kilometres", "kilometers", "miles"}
+#: One victim, not counted in figures: "a police officer was shot dead", "the judge was killed".
+_SINGLE_DEATH = re.compile(r"\b(?:was|has been)\s+(?:\w+\s+){0,2}?(?:killed|shot dead|assassinated|gunned down|beheaded|"
+                           r"executed|slain|martyred|murdered)\b|\bdied of (?:his|her) (?:wounds|injuries)\b", re.I)
 
 
 def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[int | None, str]:
@@ -929,13 +950,15 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
         zero = True
     else:
         zero = False
-    words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\d[\d,]*|[A-Za-z’'-]+", text)]
+    # "14th" is an ordinal, never a count; "2-4 civilians" counts as 2 (the lower figure).
+    words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\d[\d,]*(?:[-–]\d[\d,]*)?[A-Za-z]*|[A-Za-z’'-]+", text)]
     words = [w for w in words if not any(a <= w[0] < b for a, b in masked)]
     used: set[int] = set()
     total, phrases = 0, []
     for k, (s, e, w) in enumerate(words):
         lw = w.lower()
-        shot_dead = lw == "dead" and k > 0 and words[k - 1][2].lower() == "shot"
+        shot_dead = (lw == "dead" and k > 0 and words[k - 1][2].lower() == "shot") or (
+            lw == "down" and k > 0 and words[k - 1][2].lower() == "gunned")
         if _DEATH_AFTER.match(lw) or shot_dead:
             # Forward: "killed (at least) six ...", "leaving him dead", stopping at injuries.
             for n in range(k + 1, min(k + 5, len(words))):
@@ -964,11 +987,18 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                     total += val
                     phrases.append(text[s : words[n][1]])
                     break
-        if _DEATH_BEFORE.match(lw) or lw in ("deaths", "lives"):
-            # Backward: "six people were killed", "at least six people dead".
+        nxt = [x[2].lower() for x in words[k + 1 : k + 3]]
+        # "killed and injured", "killed or wounded": casualties, not deaths. "Two gunmen killed
+        # a police officer": the number before an active verb counts the attackers.
+        casualties = bool(nxt) and nxt[0] in ("and", "or") and len(nxt) > 1 and nxt[1] in _INJURY
+        active = (bool(nxt) and lw in ("killed", "slain", "eliminated") and (nxt[0] in _OBJECT_START or _number(nxt[0]) is not None)
+                  and not re.search(r"[,;.:]", text[e : words[k + 1][0]]))
+        if (_DEATH_BEFORE.match(lw) or lw in ("deaths", "lives")) and not casualties and not active:
+            # Backward: "six people were killed", "at least six people dead", "three tourists
+            # and one Afghan were killed" (4); not across "six bullets into the dead body".
             for n in range(k - 1, max(k - 6, -1), -1):
                 nw = words[n][2].lower()
-                if nw in _INJURY or nw in (".", ";"):
+                if nw in _INJURY or nw in _NOT_VICTIMS:
                     break
                 val = _number(nw)
                 if val is not None:
@@ -976,7 +1006,18 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                         used.add(n)
                         total += val
                         phrases.append(text[words[n][0] : e])
+                        for c in range(n - 1, max(n - 5, -1), -1):  # "... and one Afghan citizen"
+                            cw = words[c][2].lower()
+                            if cw != "and":
+                                continue
+                            more = next((x for x in range(c - 1, max(c - 4, -1), -1) if _number(words[x][2]) is not None), None)
+                            if more is not None and more not in used and not any(words[y][2].lower() in _INJURY for y in range(more, n)):
+                                used.add(more)
+                                total += _number(words[more][2])
+                            break
                     break
+    if not phrases and _SINGLE_DEATH.search(text):
+        return 1, _SINGLE_DEATH.search(text).group()
     if phrases:
         return total, "; ".join(phrases)
     return (0, "no casualties") if zero else (None, "")
@@ -1136,6 +1177,7 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
             for d in dates:
                 if a <= d.begin < b:
                     plain = plain[: d.begin - a] + " " * (d.finish - d.begin) + plain[d.finish - a :]
+            undated = plain
             plain = re.sub(r"\b(?:19|20)\d\d\b", " ", plain)
             count = next((n for n in (_number(w) for w in re.findall(r"\b[\w,]+\b", plain)) if n and n > 1), None) if generic else None
             own = bool(seg_places)
@@ -1145,8 +1187,12 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
                 carried = [x for x in carried_actors if x.role == "attacker"] or [
                     ActorMention(x.start, x.actor, "attacker") for x in carried_actors[:1] if x.role == "speaker" and x.actor != CIVILIANS]
                 seg_actors = carried + seg_actors
-            # The most precise phrase: "this month between 3 and 26 March" is 3-26 March.
-            date_span = min(seg_dates, key=lambda d: (d.precision or 9, (d.end - d.start).days if d.resolved else 99, d.begin), default=None)
+            # The most precise phrase: "this month between 3 and 26 March" is 3-26 March; the
+            # event's own date before the date a party spoke.
+            date_span = min(seg_dates, key=lambda d: (_statement_date(sent.text, d), d.precision or 9,
+                                                       (d.end - d.start).days if d.resolved else 99, d.begin), default=None)
+            weak = date_span is not None and _statement_date(sent.text, date_span)
+            background = _background(undated, seg_dates, article.published)
             out.append(
                 Mention(
                     article=article, sentence=sent, start=sent.start + a, end=sent.start + b, text=seg,
@@ -1156,7 +1202,7 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
                     civilian_target=bool(_CIVILIAN_TARGETS.search(seg)),
                     unidentified_cue=bool(_UNIDENTIFIED_CUES.search(seg)),
                     generic=generic, count=count, definite=definite, indefinite=_indefinite(seg, trig) and not definite,
-                    separate=bool(SEPARATE_CUES.search(seg)) and not definite,
+                    separate=bool(SEPARATE_CUES.search(seg)) and not definite, date_weak=weak, background=background,
                 )
             )
             carried_places += seg_places
@@ -1165,6 +1211,29 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
         if named:
             last_actor = named[-1]
     return out
+
+
+_STATEMENT_BEFORE = re.compile(
+    r"\b(?:said|says|claimed|claims|announced|reported|stated|told|tweeted|added|confirmed|posted|wrote|"
+    r"(?:statement|post|tweet|message|report|interview|briefing|posting))\s+(?:(?:late|early)\s+)?(?:on\s+)?$", re.I)
+_STATEMENT_AFTER = re.compile(r"^\s*,?\s*(?:said|claimed|announced|reported|stated|told|tweeted|added|confirmed)\b", re.I)
+
+
+def _statement_date(text: str, d: DateSpan) -> bool:
+    """Whether a date phrase dates what a party said rather than the event ("on Tuesday
+    claimed responsibility", "said on Monday", "in a post on Tuesday")."""
+    return bool(_STATEMENT_BEFORE.search(text[max(0, d.begin - 40) : d.begin]) or _STATEMENT_AFTER.match(text[d.finish : d.finish + 30]))
+
+
+_YEAR = re.compile(r"\b(?:in|since|during|of|by|until)\s+((?:19|20)\d\d)\b")
+
+
+def _background(plain: str, dates: list[DateSpan], published: date | None) -> bool:
+    """A clause told as background: it names an earlier year ("was in 2022 when ...") and
+    no finer date of its own. ``plain`` is the clause with its date phrases blanked."""
+    if published is None or any(d.resolved and (d.precision or 9) <= 2 for d in dates):
+        return False
+    return any(int(y) < published.year for y in _YEAR.findall(plain))
 
 
 def _determiner(seg: str, start: int, word: str) -> str:
@@ -1215,7 +1284,37 @@ def _actors_fit(event: Event, m: Mention) -> bool:
 
 
 def _fits(event: Event, m: Mention) -> bool:
-    return _places_fit(event.place, m.place()) and _dates_fit(event.date, m.date) and _actors_fit(event, m)
+    if event.date_weak or m.date_weak:
+        dates = _weak_dates_fit(event.date, event.date_weak, m.date, m.date_weak)
+    else:
+        dates = _dates_fit(event.date, m.date)
+    return _places_fit(event.place, m.place()) and dates and _actors_fit(event, m)
+
+
+def _weak_dates_fit(a: DateSpan | None, a_weak: bool, b: DateSpan | None, b_weak: bool) -> bool:
+    """A date when a party spoke fits an event on that day or in the week before it."""
+    if a is None or b is None or not a.resolved or not b.resolved:
+        return _dates_fit(a, b)
+    if a_weak and b_weak:
+        return _dates_fit(a, b, slack=7)
+    weak, strong = (a, b) if a_weak else (b, a)
+    return weak.start - timedelta(days=7) <= strong.end and strong.start <= weak.end
+
+
+#: Kinds of event that one incident can be told as ("a suicide bombing" and "an explosion").
+_FAMILIES = [{"suicide", "ied", "bomb", "explosion", "grenade", "shelling", "air"}, {"raid", "clash", "operation"},
+             {"abduction"}, {"arrest"}]
+
+
+def _kinds(triggers: Sequence[str]) -> set[str]:
+    return {kind for w in triggers for (pat, kind) in TRIGGERS if re.fullmatch(pat, w, re.I)}
+
+
+def _kinds_fit(event: Event, m: Mention) -> bool:
+    """Whether a mention's kind of event fits the event's ("attack" and "killing" fit any)."""
+    mine = _kinds(m.triggers) - {"attack", "killing"}
+    theirs = _kinds([w for x in event.mentions for w in x.triggers]) - {"attack", "killing"}
+    return not mine or not theirs or any(mine & f and theirs & f for f in _FAMILIES)
 
 
 def _distinct_places(places: list[Place]) -> list[Place]:
@@ -1247,8 +1346,8 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
             current = None
             continue
         m = item
-        if m.generic:
-            context.append(_context_row(m, "aggregate" if m.count else "generic"))
+        if m.generic or m.background:
+            context.append(_context_row(m, "background" if m.background else "aggregate" if m.count else "generic"))
             current = None
             continue
         if re.search(r"\bboth (?:cases|incidents|attacks|operations|raids)\b", m.sentence.text, re.I) and len(events) >= 2:
@@ -1295,9 +1394,10 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
             strong = [e for e in recent if e.place is not None and e.date is not None and e.date.resolved
                       and (e.date.precision or 9) <= 2 and _fits(e, m)]
             target = strong[-1] if strong else None
-        if target is None and place is not None and m.date is None and not m.separate and not m.indefinite:
+        if target is None and place is not None and m.date is None and not m.separate and (not m.indefinite or current is not None):
             same = [e for e in recent if e.place is not None and (place.within(e.place) or e.place.within(place)) and e.place.kind != "adm1"]
-            target = same[0] if len(same) == 1 and _actors_fit(same[0], m) else None
+            # "A blast happened ...", quoted after the report of an explosion there: the same one.
+            target = same[0] if len(same) == 1 and _actors_fit(same[0], m) and (not m.indefinite or _kinds_fit(same[0], m)) else None
         if target is None:
             target = Event()
             events.append(target)
@@ -1370,8 +1470,15 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
         actor1 = UNIDENTIFIED
         notes.append("perpetrator not named in the text")
     # Armed targets first: civilians hurt in an attack on a police patrol do not make it one on civilians.
+    # The victims as reported beat a target a party claims ("IS said it targeted the Taliban's
+    # prosecution service"; six people were killed): claimed targets count only alone.
+    reported = [m for m in event.mentions if m.verification != "claimed"]
+    told = [a.actor for m in reported for a in m.actors if a.role == "target"]
+    civilian = any(m.civilian_target for m in event.mentions)
+    if any(m.civilian_target for m in reported) or CIVILIANS in told:
+        targets = [a for a in targets if a in told or a in defenders]
     actor2 = next((a for a in targets if a not in (actor1, CIVILIANS)), "") or next((a for a in targets if a != actor1), "")
-    if not actor2 and any(m.civilian_target for m in event.mentions):
+    if not actor2 and civilian:
         actor2 = CIVILIANS
     if not actor2:
         actor2 = next((a for a in others if a != actor1), "")
