@@ -1485,10 +1485,18 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
     return actor1, actor2, notes
 
 
-def _finish(event: Event) -> Draft:
-    """The schema row of one event (codes from the geocoder), with evidence and review notes."""
+def _finish(event: Event, lead: bool = False) -> Draft:
+    """The schema row of one event (codes from the geocoder), with evidence and review notes.
+
+    ``lead``: the event is the one the article opens with; when the text gives it no date, it
+    is dated by the publication date (``time_precision`` 2, ``date_status`` "publication"), as
+    news reports the latest events; background told later stays undated.
+    """
     m0 = event.place_mention or event.mentions[0]
     article = m0.article
+    if lead and event.date is None and article.published is not None:
+        pub = article.published
+        event.date = DateSpan("", -1, -1, "publication", pub, pub, 2, True)
     review: list[str] = []
     place = event.place
     row: dict = dict.fromkeys(COLUMNS, "") | dict.fromkeys(EXTRA_COLUMNS, "")
@@ -1505,7 +1513,12 @@ def _finish(event: Event) -> Draft:
             row["admin1"] = place.admin1
             review.append(f"place is {match.status}" + (f" ({'; '.join(match.candidates)})" if match.candidates else ""))
     d = event.date
-    if d is not None and d.resolved:
+    if d is not None and d.kind == "publication":
+        row["event_date"] = d.event_date.isoformat()
+        row["time_precision"] = d.precision
+        row["date_status"] = "publication"
+        review.append("the text gives no date: the publication date is used (time_precision 2); check it")
+    elif d is not None and d.resolved:
         row["event_date"] = d.event_date.isoformat()
         row["time_precision"] = d.precision
         row["date_text"] = d.text
@@ -1623,11 +1636,13 @@ def _extract(articles: Sequence[Article], finder: PlaceFinder | None) -> Extract
         items = _mentions(article, finder)
         events, ctx = _assemble(items)
         context += ctx
-        for e in events:
+        opening = {x.start for x in split_sentences(article.text) if not x.heading}
+        opening = set(sorted(opening)[:2])
+        for i, e in enumerate(events):
             if e.place is None:
                 context.append(_context_row(e.mentions[0], "no_place"))
                 continue
-            drafts.append(_finish(e))
+            drafts.append(_finish(e, lead=i == 0 and e.mentions[0].sentence.start in opening))
     merged: list[Draft] = []
     # Twins share a district and actors: only those of other articles are compared.
     by_key: dict[tuple, dict[int, list[int]]] = {}
