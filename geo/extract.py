@@ -85,14 +85,14 @@ TRIGGERS: list[tuple[str, str]] = [
     (r"suicide[ -](?:bomb(?:ing|er|ers|s|ings)?|attacks?|attackers?|blasts?|explosions?)", "suicide"),
     (r"(?:car|truck|roadside|magnetic|sticky|vehicle)[ -]bombs?|improvised explosive devices?|\bieds?\b|landmines?|explosive devices?", "ied"),
     (r"(?:air|drone)[ -]?strikes?|airstrikes?|air raids?", "air"),
-    (r"shelling|rocket attacks?|rockets|mortars?|artillery|missiles?", "shelling"),
+    (r"shelling|shells|rocket attacks?|rockets|mortars?|artillery|missiles?", "shelling"),
     (r"grenades?", "grenade"),
     (r"bombings?|bomb blasts?|bombs?|bombed|detonated|detonating", "bomb"),
     (r"explosions?|blasts?|exploded", "explosion"),
     (r"abduct(?:ed|ion|ions)|kidnap(?:ped|ping|pings)", "abduction"),
     (r"raid(?:s|ed|ing)?", "raid"),
     (r"clash(?:es|ed)?|gun ?fights?|gun ?battles?|firefights?|skirmish(?:es)?|fighting|battles?|exchange of fire|gun ?fire|shoot-?outs?|ambush(?:es|ed)?", "clash"),
-    (r"attack(?:s|ed|ing)?|assaults?|assaulted|stormed|targeted|targeting", "attack"),
+    (r"attack(?:s|ed|ing)?|assaults?|assaulted|stormed|targeted|targeting|opened fire|fired (?:on|at|upon)|shot", "attack"),
     (r"operations?|offensives?|crackdowns?", "operation"),
     (r"kill(?:ed|ing|ings)|shot dead|gunned down|assassinat(?:ed|ion|ions)|eliminated|executed|beheaded|slain", "killing"),
     (r"arrest(?:ed|s)?|detained", "arrest"),
@@ -1036,6 +1036,10 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
     name read as its capital ("In Kunduz, ... Imam Sahib district") is the province when the
     sentence also names another place in it.
     """
+    # Loose province names first ("Badakhstan province"): they are the context of the rest.
+    for p in [p for p in places if p.detail == "loose" and p.kind == "adm1"]:
+        if not _settle_loose(p, None):
+            places.remove(p)
     provinces = [p.admin1 for p in places if p.kind == "adm1" and p.admin1]
     hint = provinces[0] if provinces else context_province
     for p in list(places):
@@ -1455,7 +1459,8 @@ def _event_type(triggers: set[str], actor2: str) -> tuple[str, str]:
 
 def _actors(event: Event) -> tuple[str, str, list[str]]:
     notes: list[str] = []
-    attackers, targets = event.attackers, event.targets
+    # Civilians are never the perpetrator (ACLED codes them as actor2 only).
+    attackers, targets = [a for a in event.attackers if a != CIVILIANS], event.targets
     others = [a.actor for m in event.mentions for a in m.actors if a.role in ("speaker", "other") and a.actor != CIVILIANS]
     # A party that only speaks (a spokesman, a commander quoted) or is only suspected is not
     # the perpetrator, nor is a state's force named by a common noun ("police") without a role.
@@ -1480,9 +1485,21 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
     actor2 = next((a for a in targets if a not in (actor1, CIVILIANS)), "") or next((a for a in targets if a != actor1), "")
     if not actor2 and civilian:
         actor2 = CIVILIANS
+    if not actor2 and not others:
+        text = " ".join(m.text for m in event.mentions)
+        if "clash" in _kinds([w for m in event.mentions for w in m.triggers]) and actor1 == UNIDENTIFIED:
+            actor2 = UNIDENTIFIED  # "clashes between armed groups": both sides unnamed
+        elif _HARMED.search(text):
+            # People hurt whom the text ties to no armed group are civilians (ACLED's convention).
+            actor2 = CIVILIANS
+            notes.append("victims not tied to an armed group: coded as civilians")
     if not actor2:
         actor2 = next((a for a in others if a != actor1), "")
     return actor1, actor2, notes
+
+
+_HARMED = re.compile(r"\b(?:killed|wounded|injured|dead|died|kidnapped|abducted|shot|assassinated|beheaded|gunned down|"
+                     r"executed|hurt|murdered|tortured)\b", re.I)
 
 
 def _finish(event: Event, lead: bool = False) -> Draft:
