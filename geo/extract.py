@@ -759,7 +759,7 @@ _TARGET_BEFORE = {"against", "on", "targeting", "dead", "targeted", "attacked", 
                   "eliminated", "ambushed", "struck", "among", "at", "hit"}
 _MEMBER_OF = {"members", "member", "fighters", "commanders", "leaders", "hideout", "hideouts", "militants", "positions", "men"}
 _TARGET_AFTER = {"hideout", "hideouts", "positions", "position", "checkpoint", "checkpoints", "base", "bases", "posts", "convoy", "compound"}
-_ATTACK_VERBS = {"launched", "attacked", "raided", "killed", "eliminated", "targeted", "stormed", "detonated", "carried",
+_ATTACK_VERBS = {"gunned", "launched", "attacked", "raided", "killed", "eliminated", "targeted", "stormed", "detonated", "carried",
                  "conducted", "ambushed", "struck", "shot", "fired", "bombed", "hit", "executed", "assassinated",
                  "abducted", "kidnapped", "arrested", "captured", "seized", "attacks", "attack", "kills", "raid"}
 _SKIP_AFTER = {"had", "have", "has", "also", "then", "reportedly", "allegedly", "fighters", "forces", "special", "security",
@@ -885,8 +885,9 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None, on: dat
                 if upper and not re.sub(r"[^A-Za-z]", "", raw).isupper():
                     continue
                 before = toks[i - 1].low if i else ""
-                if periodic and before in _FOREIGN:
-                    continue
+                after = toks[i + length].low if i + length < len(toks) else ""
+                if periodic and (before in _FOREIGN or after in ("district", "districts", "station", "headquarters")):
+                    continue  # "US soldiers", "Police District 5"
                 if before in _FORMER or (i >= 2 and toks[i - 2].low in _FORMER and before in ("local", "afghan", "government")):
                     actor = CIVILIANS
                 hits.append((i, i + length - 1, actor, periodic))
@@ -963,7 +964,7 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
             # Forward: "killed (at least) six ...", "leaving him dead", stopping at injuries.
             for n in range(k + 1, min(k + 5, len(words))):
                 nw = words[n][2].lower()
-                if nw in _INJURY or nw in ("in", "on", "after", "when", "and", "while") or re.search(r"[,;.]", text[words[n - 1][1] : words[n][0]]):
+                if nw in _INJURY or nw in ("in", "on", "after", "when", "and", "while", "by") or re.search(r"[,;.]", text[words[n - 1][1] : words[n][0]]):
                     break
                 if n == k + 1 and nw in ("a", "an") and (shot_dead or lw in ("killed", "killing", "eliminated", "executed", "slew")):
                     used.add(n)
@@ -1485,7 +1486,7 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
     actor2 = next((a for a in targets if a not in (actor1, CIVILIANS)), "") or next((a for a in targets if a != actor1), "")
     if not actor2 and civilian:
         actor2 = CIVILIANS
-    if not actor2 and not others:
+    if not actor2 and not [a for a in others if a != actor1]:
         text = " ".join(m.text for m in event.mentions)
         if "clash" in _kinds([w for m in event.mentions for w in m.triggers]) and actor1 == UNIDENTIFIED:
             actor2 = UNIDENTIFIED  # "clashes between armed groups": both sides unnamed
