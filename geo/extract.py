@@ -213,10 +213,10 @@ class Tok:
     start: int
     end: int
     raw: str
+    low: str = ""
 
-    @property
-    def low(self) -> str:
-        return self.raw.casefold()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "low", self.raw.casefold())
 
 
 @dataclass
@@ -579,19 +579,24 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
     """
     index, capitals, longest = _indexes()
     toks = _tokens(text)
+    # A name never spans punctuation other than hyphens, apostrophes and dots, nor a line break.
+    broken = [bool(re.search(r"[^\w\s’'\-‐.]|\n", text[a.end : b.start])) for a, b in zip(toks, toks[1:])] + [True]
     found: list[Place] = []
     i = 0
     while i < len(toks):
         hit = None
-        for length in range(min(longest, len(toks) - i), 0, -1):
+        # "March 26": GeoNames has a village called March.
+        if toks[i].low in _DROP or toks[i].raw.isdigit() or toks[i].low in _CALENDAR:
+            i += 1
+            continue
+        reach = 1
+        while reach < longest and i + reach < len(toks) and not broken[i + reach - 1]:
+            reach += 1
+        for length in range(reach, 0, -1):
             j = i + length - 1
-            if toks[i].low in _DROP or toks[j].low in _DROP or toks[i].raw.isdigit() or toks[j].raw.isdigit():
-                continue
-            if toks[i].low in _CALENDAR:  # "March 26": GeoNames has a village called March
+            if toks[j].low in _DROP or toks[j].raw.isdigit():
                 continue
             span = text[toks[i].start : toks[j].end]
-            if re.search(r"[^\w\s’'\-‐.]", span) or "\n" in span:
-                continue
             key = normalise(span)
             if key and key in index:
                 hit = (j, span, key)
@@ -739,6 +744,12 @@ def _actor_index(on: date | None = None) -> tuple[dict[tuple[str, ...], tuple[st
     return out, max(len(k) for k in out)
 
 
+@lru_cache(maxsize=64)
+def _actor_firsts(on: date | None = None) -> frozenset[str]:
+    """The first words of the aliases: no other word can start a mention."""
+    return frozenset(k[0] for k in _actor_index(on)[0])
+
+
 #: "Former soldiers" and the like are civilians (as ACLED codes them); a foreign state's
 #: soldiers are not the Afghan state's.
 _FORMER = {"former", "ex", "retired", "previous"}
@@ -873,12 +884,17 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None, on: dat
         count once.
     """
     index, longest = _actor_index(on)
+    firsts = _actor_firsts(on)
     toks = _tokens(text)
+    lows = [t.low for t in toks]
     hits: list[tuple[int, int, str, bool]] = []
     i = 0
     while i < len(toks):
+        if lows[i] not in firsts:
+            i += 1
+            continue
         for length in range(min(longest, len(toks) - i), 0, -1):
-            key = tuple(t.low for t in toks[i : i + length])
+            key = tuple(lows[i : i + length])
             if key in index:
                 actor, upper, periodic = index[key]
                 raw = text[toks[i].start : toks[i + length - 1].end]
