@@ -544,6 +544,8 @@ def _level_near(text: str, toks: list[Tok], i: int, j: int) -> str | None:
             return _PLURAL_LEVEL[toks[j + 3].low]
     if i >= 2 and toks[i - 1].low == "of" and toks[i - 2].low in LEVEL_WORDS | _PLURAL_LEVEL.keys():
         word = toks[i - 2].low
+        if i >= 3 and LEVEL_WORDS.get(word) == "adm2" and toks[i - 3].raw[:1].isupper():
+            return "adm1"  # "Spin Boldak district of Kandahar": the province it lies in
         return LEVEL_WORDS.get(word) or _PLURAL_LEVEL[word]
     if i >= 3 and toks[i - 1].low == "of" and toks[i - 2].low == "the" and toks[i - 3].low == "provinces":
         return "adm1"
@@ -791,6 +793,7 @@ _QUANTIFIERS = {"at", "least", "more", "than", "about", "some", "over", "nearly"
 _HARM_BEFORE = {"wounded", "injured", "wounding", "injuring", "shot", "assassinated", "abducted", "kidnapped", "killing",
                 "killed", "kill", "kills", "ambushing", "targetting", "targeting", "hitting", "striking", "hit", "struck",
                 "attacking", "attacked", "against", "on", "targeted"}
+_SPEAKER_VERBS = {"said", "says", "told", "announced", "stated", "tweeted", "reported", "confirmed", "added"}
 _DEFEND = {"repulsed", "repelled", "foiled", "thwarted", "defended", "fended", "pushed"}
 
 
@@ -807,8 +810,13 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
     # A suspicion or a doubt is not an attribution ("it is suspected that the Taliban ...").
     if i > 1 and any(t.low in _DOUBT for t in toks[max(0, i - 6) : i - 1]) and toks[i - 1].low not in _DOUBT:
         return "suspected"  # ("suspected IS-K members" are suspected of membership, not of the attack)
+    if any(w in _DEFEND for w in after[:4]):
+        return "defender"  # "Afghan forces repulsed their attacks"
     if before and before[-1] == "by" or (len(before) >= 2 and before[-2] == "by" and before[-1] == "the"):
         return "attacker"
+    verbs = [w for w in after[:3] if not w.endswith("ly") and w not in ("had", "have", "has", "reportedly", "also", "then")]
+    if verbs and verbs[0] in _ATTACK_VERBS - {"attack", "attacks", "raid"}:
+        return "attacker"  # the subject: "fighters of the NRF attacked", "the Taliban killed"
     # The object of a violent verb, past numbers and quantifiers: "wounded 3 Afghan soldiers".
     wide = i
     while wide > max(0, i - 6) and not re.search(r"[,;:.()]", text[toks[wide - 1].end : toks[wide].start]):
@@ -841,8 +849,6 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
             break
         if after[n] in _AUX - {"have", "has", "had"} and after[n + 1] in _VICTIM_VERBS:
             return "target"
-    if any(w in _DEFEND for w in after[:4]):
-        return "defender"  # "Afghan forces repulsed their attacks"
     # An attacker: "the Taliban killed ...", "Taliban operations", "claimed responsibility".
     for w in after[:4]:
         if w in _ATTACK_VERBS or _NOUN.match(w) or _NOUN_PLURAL.match(w):
@@ -853,7 +859,9 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
                 return "attacker"
         if w not in _SKIP_AFTER and not w.endswith("ly"):
             break
-    if any(w in _SPEAKER_BEFORE for w in before) or any(w in _SPEAKER_AFTER for w in after[:3]):
+    # "a Taliban commander in Herat told reporters": the verb may come after a short phrase.
+    if any(w in _SPEAKER_BEFORE for w in before) or any(w in _SPEAKER_AFTER for w in after[:3]) or any(
+            w in _SPEAKER_VERBS for w in after[:6]):
         # "The Taliban said they had killed seven": a party speaking of its own attack.
         for k, w in enumerate(after):
             if w in ("they", "we", "its", "their") and any(v in _ATTACK_VERBS for v in after[k + 1 : k + 4]):
@@ -1013,7 +1021,7 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
         if (_DEATH_BEFORE.match(lw) or lw in ("deaths", "lives")) and not casualties and not active:
             # Backward: "six people were killed", "at least six people dead", "three tourists
             # and one Afghan were killed" (4); not across "six bullets into the dead body".
-            for n in range(k - 1, max(k - 6, -1), -1):
+            for n in range(k - 1, max(k - 9, -1), -1):
                 nw = words[n][2].lower()
                 if nw in _INJURY or nw in _NOT_VICTIMS:
                     break
@@ -1058,7 +1066,9 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
         if not _settle_loose(p, None):
             places.remove(p)
     provinces = [p.admin1 for p in places if p.kind == "adm1" and p.admin1]
-    hint = provinces[0] if provinces else context_province
+    # A bare province name read as its capital ("..., Arghandab district, Kandahar") names the
+    # province too, for names that need one.
+    hint = provinces[0] if provinces else next((p.admin1 for p in places if p.bare and p.admin1), context_province)
     for p in list(places):
         if p.detail.startswith("loose"):
             if not _settle_loose(p, hint):
@@ -1079,7 +1089,6 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
                 places.remove(p)
                 continue
         if p.detail == "ambiguous":
-            hint = provinces[0] if provinces else context_province
             if hint:
                 match = _resolve(p.text, hint)
                 if match.status == "matched":
@@ -1246,7 +1255,7 @@ def _statement_date(text: str, d: DateSpan) -> bool:
     return bool(_STATEMENT_BEFORE.search(text[max(0, d.begin - 40) : d.begin]) or _STATEMENT_AFTER.match(text[d.finish : d.finish + 30]))
 
 
-_YEAR = re.compile(r"\b(?:in|since|during|of|by|until)\s+((?:19|20)\d\d)\b")
+_YEAR = re.compile(r"\b(?:in|since|during|of|by|until)\s+((?:19|20)\d\d)\b", re.I)
 
 
 def _background(plain: str, dates: list[DateSpan], published: date | None) -> bool:
