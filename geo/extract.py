@@ -949,6 +949,9 @@ def _number(word: str) -> int | None:
     return _NUMBER_WORDS.get(w)
 
 
+#: Words that may stand between a death verb and its count: "killed at least six", "claimed the lives of six".
+_FORWARD_FILLER = {"at", "least", "more", "than", "about", "some", "over", "nearly", "around", "up", "to", "another",
+                   "other", "the", "lives", "of", "as", "many", "almost", "roughly", "approximately", "a", "total"}
 _OBJECT_START = {"a", "an", "the", "his", "her", "their", "him", "them", "its", "at", "two", "three", "four"}
 #: Words that cannot stand between a count of victims and the death word.
 _NOT_VICTIMS = {"into", "in", "on", "at", "after", "before", "during", "from", "bullets", "rounds", "shots", "times", "days",
@@ -1002,6 +1005,11 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                         phrases.append(text[s : words[n][1] + (5 if lw in ("left", "leaving") else 0)].strip())
                     break
                 val = _number(nw)
+                following = words[n + 1][2].lower() if n + 1 < len(words) else ""
+                if val is None and nw not in _FORWARD_FILLER and lw not in ("left", "leaving", "claimed"):
+                    break  # "killing took place three weeks ago": other words first, no count
+                if val is not None and following in _NOT_VICTIMS:
+                    break
                 if val is not None and n not in used:
                     if lw in ("left", "leaving", "claimed"):
                         # "left six people dead" / "claimed the lives of six": need the death word.
