@@ -12,6 +12,8 @@ extracted once in this process; the baselines, run on the same text in the same 
 - a plain ``re.split`` sentence pass (the least any extractor must do), and
 - the realistic article of the same size (so a ratio near 1 means "no worse than real text").
 
+It first times each seed article alone (a typical article: the median of 21 runs).
+
 Linear time shows as a 5 MB / 1 MB ratio near 5 (quadratic would be 25). Prints a Markdown
 table for docs/BENCHMARKS.md.
 """
@@ -69,6 +71,11 @@ def main() -> None:
     sizes = [float(s) for s in args.sizes.split(",")]
     kinds = args.kinds.split(",")
     extract_incidents([Article("warm.txt", "Taliban forces raided Kabul on Monday.", date(2023, 4, 4), "w")])
+    # A typical article: each seed article on its own, the median of 21 runs.
+    for path in sorted(SEEDS.glob("0*.txt")):
+        text = path.read_text(encoding="utf-8")
+        runs = sorted(timed(lambda: extract_incidents([Article(path.name, text, date(2023, 4, 4), "s")])) for _ in range(21))
+        print(f"typical article {path.name} ({len(text):,} characters): median {1000 * runs[10]:.1f} ms", flush=True)
     rows, seconds = [], {}
     for mb in sizes:
         size = int(mb * 1_000_000)

@@ -360,14 +360,18 @@ class PlaceFinder(Protocol):
 
 
 # --- tokens and sentences -------------------------------------------------------------------
-def _tokens(text: str, base: int = 0) -> list[Tok]:
+_BROKEN = re.compile(r"[^\w\s’'\-‐.]|\n")
+
+
+@lru_cache(maxsize=64)
+def _tokens(text: str, base: int = 0) -> tuple[Tok, ...]:
     """Word tokens with absolute offsets; the possessive "'s" is dropped."""
     out = []
     for m in _TOKEN.finditer(text):
         if m.group() in ("s", "S") and m.start() > 0 and text[m.start() - 1] in "’'`":
             continue
         out.append(Tok(base + m.start(), base + m.end(), m.group()))
-    return out
+    return tuple(out)  # cached: find_places and find_actors read the same sentence
 
 
 def _is_heading(line: str) -> bool:
@@ -582,7 +586,7 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
     index, capitals, longest = _indexes()
     toks = _tokens(text)
     # A name never spans punctuation other than hyphens, apostrophes and dots, nor a line break.
-    broken = [bool(re.search(r"[^\w\s’'\-‐.]|\n", text[a.end : b.start])) for a, b in zip(toks, toks[1:])] + [True]
+    broken = [text[a.end : b.start] != " " and bool(_BROKEN.search(text, a.end, b.start)) for a, b in zip(toks, toks[1:])] + [True]
     found: list[Place] = []
     i = 0
     while i < len(toks):
