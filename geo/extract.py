@@ -3,8 +3,11 @@
 The rules, in the order they run (all deterministic, no model, no network):
 
 1. **Sentences.** An article is split into lines and sentences, with character offsets.
-   Title-case lines without final punctuation are headings: never evidence, and they end the
-   story being told. A sentence is cut further into *segments* where a coordinator introduces
+   Title-case lines without final punctuation, and the first line (the headline), are
+   headings: never evidence, and they end the story being told. Datelines ("KABUL (AP) —",
+   "KABUL, 29 April 2022, (TON):") are headings too. A sentence longer than
+   :data:`MAX_SENTENCE` is cut at a space, so that all later work is linear in the text. A
+   sentence is cut further into *segments* where a coordinator introduces
    a new indefinite event ("a bombing ... and also an assault on a Kabul hotel").
 2. **Places** are every name the gazetteer knows (boundary names, GeoNames names and the
    curated aliases), matched longest first and case-insensitively on normalised keys, so
@@ -13,26 +16,37 @@ The rules, in the order they run (all deterministic, no model, no network):
    province unless the province's capital bears the name ("Kabul" is the city). "The 5th, 8th
    and 10th districts of Balkh province" are urban districts of the provincial capital. Each
    place is resolved with :func:`geo.geocode.resolve_place`, the nearest province named in
-   the text as context.
+   the text as context; a namesake inside the province named in the sentence beats a place
+   elsewhere. Capitalised names the exact lookup misses are tried on the geocoder's looser
+   tiers when a level word or commas mark them ("Shohda district", "..., Urozgan, ...").
+   Lower-case words and names after a given name ("Khalid Zadran") are not places.
 3. **Actors** come from the alias table (``geo/data/actor_aliases.csv``); short upper-case
    aliases ("IS", "ISKP") match upper case only. "The group" and "the terrorist group" stand
    for the actor named last. Each actor gets a role from the words around it: target
    ("against IS-K", "IS-K hideouts", "ISIS men were killed"), attacker ("the Taliban killed",
-   "Taliban operations", "claimed responsibility"), or speaker ("a Taliban spokesman said").
+   "Taliban operations", "claimed responsibility"), defender ("repulsed their attacks"),
+   speaker ("a Taliban spokesman said") or suspect ("it is believed that ..."); speakers and
+   suspects are never the perpetrator. Aliases of state forces depend on the period ("Afghan
+   police" before and after 15 August 2021); "former" forces are civilians.
 4. **Dates** are resolved against the publication date by :mod:`geo._dates`. A phrase after
-   "since" is background, never an event date.
+   "since" is background, never an event date; the date a party spoke ("on Tuesday claimed")
+   yields to the event's own. The incident an article opens with, undated, takes the
+   publication date (``time_precision`` 2, flagged).
 5. **Incidents.** A segment with an attack word (attack, raid, clash, bombing, killed, ...)
    is an event mention. Mentions with a count or a quantifier ("on eight occasions", "several
    raids", "the number of Daesh attacks") are *context*, as are undated statements over
-   several places. A mention with a new place or date starts an incident, unless it fits one
+   several places, and background told with an earlier year ("was in 2021, when ...").
+   A mention with a new place or date starts an incident, unless it fits one
    already told (same place or a place inside it, overlapping dates, no actor in opposite
    roles); a mention without place or date ("the Taliban killed at least six", "this
    operation") adds to the incident being told. A dated statement over several provinces
    ("in Balkh and Nimroz provinces ... on Monday evening") makes one provisional incident per
    province that later detail refines. Words such as "separately", "apart from this" or "in
-   retaliation" start a new incident.
+   retaliation" start a new incident; a quoted restatement of the same kind, place and no
+   date ("A blast happened ...") joins the incident told.
 6. **Fatalities** are numbers bound to a death word ("at least six", "killed three", "leaving
-   him dead"); dates, times and ordinals never count. **Verification**: an independent
+   him dead"); dates, times, ordinals, attackers and "killed or injured" figures never count.
+   Victims tied to no armed group are civilians. **Verification**: an independent
    confirmation is ``corroborated``; "no independent source to confirm" or a statement by a
    party ("a Taliban spokesman said") is ``claimed``; anything else ``unknown``.
 7. **Several articles**: records of the same incident (same district, same actors, dates at
