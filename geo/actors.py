@@ -3,7 +3,8 @@
 The table lives in ``geo/data/actor_aliases.csv``; this module only reads it. An alias may hold
 for a period only (``from``/``to``, inclusive ISO dates): "Afghan police" are ACLED's "Police
 Forces of Afghanistan (2014-2021)" until the fall of Kabul on 15 August 2021 and the
-Taliban's forces after it. Without a date, an alias means what it means now (its open period).
+Taliban's forces after it. Without a date such an alias is not resolved: it is kept as written
+(and flagged where unknown actors are), never guessed.
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ def actor_table() -> pd.DataFrame:
 @lru_cache(maxsize=256)
 def actor_aliases(on: date | None = None) -> dict[str, str]:
     """Return the alias table as ``{actor_key(alias): canonical name}``, as it holds ``on`` a
-    date (default: now, the aliases whose period is open)."""
+    date (default: no date, so only the aliases that hold at all times)."""
     table = actor_table()
     out: dict[str, str] = {}
     for alias, actor, start, end in zip(table["alias"], table["actor"], table["from"], table["to"]):
-        valid = end is None if on is None else (start is None or start <= on) and (end is None or on <= end)
+        if on is None:
+            valid = start is None and end is None
+        else:
+            valid = (start is None or start <= on) and (end is None or on <= end)
         if valid:
             out[actor_key(alias)] = actor
     return out
@@ -56,7 +60,7 @@ def canonical_actor(name: str | None, on: date | None = None) -> str:
         An actor as written in a report, e.g. ``"Daesh"`` or ``"Taliban special forces"``.
     on
         The date of the event, for aliases that change meaning ("Afghan police" before and
-        after August 2021); default: now.
+        after August 2021); without it such aliases come back unchanged.
 
     Returns
     -------

@@ -901,7 +901,7 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None, on: dat
         The actor named last before this sentence, for "the group" and the like.
     on
         The date the text speaks of, for aliases whose meaning depends on the period
-        ("Afghan police" before and after August 2021); default: now.
+        ("Afghan police" before and after August 2021); without it they are not read as actors.
 
     Returns
     -------

@@ -69,6 +69,8 @@ def test_state_forces_are_named_by_period(boundaries_dir):
     assert only(text, date(2023, 5, 8))["actor2"] == TALIBAN  # the Taliban's police after August 2021
     assert canonical_actor("Afghan soldiers", date(2020, 1, 1)) == MILITARY_2014
     assert canonical_actor("NDS", date(2020, 1, 1)) == f"{POLICE_2014} National Directorate of Security"
+    # Without a date such a name is not guessed: it is kept as written (and flagged where read).
+    assert canonical_actor("Afghan police") == "Afghan police"
 
 
 @pytest.mark.parametrize("name", ["National Resistance Front", "NRF", "Police Forces of Afghanistan (2014-2021)",
