@@ -1,11 +1,16 @@
 """Actor names: the spellings reporters use, mapped to ACLED's canonical names.
 
-The table lives in ``geo/data/actor_aliases.csv``; this module only reads it.
+The table lives in ``geo/data/actor_aliases.csv``; this module only reads it. An alias may hold
+for a period only (``from``/``to``, inclusive ISO dates): "Afghan police" are ACLED's "Police
+Forces of Afghanistan (2014-2021)" until the fall of Kabul on 15 August 2021 and the
+Taliban's forces after it. Without a date such an alias is not resolved: it is kept as written
+(and flagged where unknown actors are), never guessed.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from importlib.resources import files
 
@@ -22,19 +27,40 @@ def actor_key(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def actor_aliases() -> dict[str, str]:
-    """Return the alias table as ``{actor_key(alias): canonical name}``."""
-    table = pd.read_csv(files("geo") / "data" / "actor_aliases.csv", dtype=str)
-    return {actor_key(a): c for a, c in zip(table["alias"], table["actor"])}
+def actor_table() -> pd.DataFrame:
+    """The alias table: ``alias``, ``actor``, and ``from``/``to`` dates (``None`` when open)."""
+    table = pd.read_csv(files("geo") / "data" / "actor_aliases.csv", dtype=str, keep_default_na=False)
+    for col in ("from", "to"):
+        table[col] = [date.fromisoformat(v) if v else None for v in table[col]]
+    return table
 
 
-def canonical_actor(name: str | None) -> str:
+@lru_cache(maxsize=256)
+def actor_aliases(on: date | None = None) -> dict[str, str]:
+    """Return the alias table as ``{actor_key(alias): canonical name}``, as it holds ``on`` a
+    date (default: no date, so only the aliases that hold at all times)."""
+    table = actor_table()
+    out: dict[str, str] = {}
+    for alias, actor, start, end in zip(table["alias"], table["actor"], table["from"], table["to"]):
+        if on is None:
+            valid = start is None and end is None
+        else:
+            valid = (start is None or start <= on) and (end is None or on <= end)
+        if valid:
+            out[actor_key(alias)] = actor
+    return out
+
+
+def canonical_actor(name: str | None, on: date | None = None) -> str:
     """Return the canonical name of ``name``; unknown names come back stripped but unchanged.
 
     Parameters
     ----------
     name
         An actor as written in a report, e.g. ``"Daesh"`` or ``"Taliban special forces"``.
+    on
+        The date of the event, for aliases that change meaning ("Afghan police" before and
+        after August 2021); without it such aliases come back unchanged.
 
     Returns
     -------
@@ -44,7 +70,7 @@ def canonical_actor(name: str | None) -> str:
     if name is None or (isinstance(name, float) and pd.isna(name)):
         return ""
     text = str(name).strip()
-    return actor_aliases().get(actor_key(text), text)
+    return actor_aliases(on).get(actor_key(text), text)
 
 
 def canonical_actors(values: pd.Series) -> pd.Series:
@@ -55,5 +81,5 @@ def canonical_actors(values: pd.Series) -> pd.Series:
 
 def is_known_actor(name: str) -> bool:
     """True when ``name`` is a canonical actor or one of its aliases."""
-    key = actor_key(name)
-    return key in actor_aliases() or name in set(actor_aliases().values())
+    table = actor_table()
+    return actor_key(name) in set(table["alias"].map(actor_key)) or name in set(table["actor"])

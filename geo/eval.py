@@ -438,7 +438,7 @@ def calibrate(grid: list[Thresholds]) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m geo.eval geocode`` or ``python -m geo.eval calibrate``."""
+    """``python -m geo.eval geocode``, ``python -m geo.eval calibrate`` or ``python -m geo.eval extract``."""
     parser = argparse.ArgumentParser(prog="python -m geo.eval", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
     sub.add_parser("geocode", help="accuracy on the labelled set, and every miss")
@@ -446,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--vary", default="fuzzy", choices=["fuzzy", "fuzzy_context", "skeleton", "skeleton_context",
                                                          "near_tie"], help="the threshold to sweep")
     cal.add_argument("--values", default="80,82,84,86,88,90,92", help="comma-separated values to try")
+    ext = sub.add_parser("extract", help="geo extract on real ACLED notes and wire reports: per-field scores, every miss")
+    ext.add_argument("--data", default=None, help="the eval folder (acled/, wire/gold.json); default ../shared/eval")
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -455,6 +457,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.what == "extract":
+        from geo import _eval_extract
+
+        result = _eval_extract.evaluate(args.data)
+        print(_eval_extract.report(result))
+        return 0 if _eval_extract.meets_targets(result["scores"]) else 1
     if args.what == "geocode":
         result = evaluate()
         print(report(result))

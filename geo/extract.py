@@ -3,8 +3,11 @@
 The rules, in the order they run (all deterministic, no model, no network):
 
 1. **Sentences.** An article is split into lines and sentences, with character offsets.
-   Title-case lines without final punctuation are headings: never evidence, and they end the
-   story being told. A sentence is cut further into *segments* where a coordinator introduces
+   Title-case lines without final punctuation, and the first line (the headline), are
+   headings: never evidence, and they end the story being told. Datelines ("KABUL (AP) —",
+   "KABUL, 29 April 2022, (TON):") are headings too. A sentence longer than
+   :data:`MAX_SENTENCE` is cut at a space, so that all later work is linear in the text. A
+   sentence is cut further into *segments* where a coordinator introduces
    a new indefinite event ("a bombing ... and also an assault on a Kabul hotel").
 2. **Places** are every name the gazetteer knows (boundary names, GeoNames names and the
    curated aliases), matched longest first and case-insensitively on normalised keys, so
@@ -13,26 +16,37 @@ The rules, in the order they run (all deterministic, no model, no network):
    province unless the province's capital bears the name ("Kabul" is the city). "The 5th, 8th
    and 10th districts of Balkh province" are urban districts of the provincial capital. Each
    place is resolved with :func:`geo.geocode.resolve_place`, the nearest province named in
-   the text as context.
+   the text as context; a namesake inside the province named in the sentence beats a place
+   elsewhere. Capitalised names the exact lookup misses are tried on the geocoder's looser
+   tiers when a level word or commas mark them ("Shohda district", "..., Urozgan, ...").
+   Lower-case words and names after a given name ("Khalid Zadran") are not places.
 3. **Actors** come from the alias table (``geo/data/actor_aliases.csv``); short upper-case
    aliases ("IS", "ISKP") match upper case only. "The group" and "the terrorist group" stand
    for the actor named last. Each actor gets a role from the words around it: target
    ("against IS-K", "IS-K hideouts", "ISIS men were killed"), attacker ("the Taliban killed",
-   "Taliban operations", "claimed responsibility"), or speaker ("a Taliban spokesman said").
+   "Taliban operations", "claimed responsibility"), defender ("repulsed their attacks"),
+   speaker ("a Taliban spokesman said") or suspect ("it is believed that ..."); speakers and
+   suspects are never the perpetrator. Aliases of state forces depend on the period ("Afghan
+   police" before and after 15 August 2021); "former" forces are civilians.
 4. **Dates** are resolved against the publication date by :mod:`geo._dates`. A phrase after
-   "since" is background, never an event date.
+   "since" is background, never an event date; the date a party spoke ("on Tuesday claimed")
+   yields to the event's own. The incident an article opens with, undated, takes the
+   publication date (``time_precision`` 2, flagged).
 5. **Incidents.** A segment with an attack word (attack, raid, clash, bombing, killed, ...)
    is an event mention. Mentions with a count or a quantifier ("on eight occasions", "several
    raids", "the number of Daesh attacks") are *context*, as are undated statements over
-   several places. A mention with a new place or date starts an incident, unless it fits one
+   several places, and background told with an earlier year ("was in 2021, when ...").
+   A mention with a new place or date starts an incident, unless it fits one
    already told (same place or a place inside it, overlapping dates, no actor in opposite
    roles); a mention without place or date ("the Taliban killed at least six", "this
    operation") adds to the incident being told. A dated statement over several provinces
    ("in Balkh and Nimroz provinces ... on Monday evening") makes one provisional incident per
    province that later detail refines. Words such as "separately", "apart from this" or "in
-   retaliation" start a new incident.
+   retaliation" start a new incident; a quoted restatement of the same kind, place and no
+   date ("A blast happened ...") joins the incident told.
 6. **Fatalities** are numbers bound to a death word ("at least six", "killed three", "leaving
-   him dead"); dates, times and ordinals never count. **Verification**: an independent
+   him dead"); dates, times, ordinals, attackers and "killed or injured" figures never count.
+   Victims tied to no armed group are civilians. **Verification**: an independent
    confirmation is ``corroborated``; "no independent source to confirm" or a statement by a
    party ("a Taliban spokesman said") is ``claimed``; anything else ``unknown``.
 7. **Several articles**: records of the same incident (same district, same actors, dates at
@@ -45,6 +59,7 @@ The records carry the 20 schema columns (so ``geo render --incidents`` reads the
 from __future__ import annotations
 
 import calendar
+import contextvars
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,9 +72,9 @@ import pandas as pd
 
 from geo._dates import DateSpan, find_dates
 from geo._errors import GeoError
-from geo.actors import actor_aliases, actor_key
+from geo.actors import actor_aliases, actor_key, actor_table
 from geo.gazetteer import EZAFE, FILLER, LEVEL_WORDS, gazetteer, normalise
-from geo.geocode import resolve_place
+from geo.geocode import Match, resolve_place, resolver
 from geo.schema import COLUMNS
 
 #: Columns after the 20 schema columns, in order.
@@ -84,14 +99,14 @@ TRIGGERS: list[tuple[str, str]] = [
     (r"suicide[ -](?:bomb(?:ing|er|ers|s|ings)?|attacks?|attackers?|blasts?|explosions?)", "suicide"),
     (r"(?:car|truck|roadside|magnetic|sticky|vehicle)[ -]bombs?|improvised explosive devices?|\bieds?\b|landmines?|explosive devices?", "ied"),
     (r"(?:air|drone)[ -]?strikes?|airstrikes?|air raids?", "air"),
-    (r"shelling|rocket attacks?|rockets|mortars?|artillery|missiles?", "shelling"),
+    (r"shelling|shells|rocket attacks?|rockets|mortars?|artillery|missiles?", "shelling"),
     (r"grenades?", "grenade"),
     (r"bombings?|bomb blasts?|bombs?|bombed|detonated|detonating", "bomb"),
     (r"explosions?|blasts?|exploded", "explosion"),
     (r"abduct(?:ed|ion|ions)|kidnap(?:ped|ping|pings)", "abduction"),
     (r"raid(?:s|ed|ing)?", "raid"),
     (r"clash(?:es|ed)?|gun ?fights?|gun ?battles?|firefights?|skirmish(?:es)?|fighting|battles?|exchange of fire|gun ?fire|shoot-?outs?|ambush(?:es|ed)?", "clash"),
-    (r"attack(?:s|ed|ing)?|assaults?|assaulted|stormed|targeted|targeting", "attack"),
+    (r"attack(?:s|ed|ing)?|assaults?|assaulted|stormed|targeted|targeting|opened fire|fired (?:on|at|upon)|shot", "attack"),
     (r"operations?|offensives?|crackdowns?", "operation"),
     (r"kill(?:ed|ing|ings)|shot dead|gunned down|assassinat(?:ed|ion|ions)|eliminated|executed|beheaded|slain", "killing"),
     (r"arrest(?:ed|s)?|detained", "arrest"),
@@ -161,12 +176,18 @@ _POLICE_DISTRICTS = re.compile(
     re.I,
 )
 _SECTION_LABEL = re.compile(r"^\s*(?:[•\-*+·▪◦]\s*)?(?P<label>[A-Z][\w’' ]{0,30}[:?])\s+(?=\S)")
-_DATELINE = re.compile(r"^[A-Z][A-Z’'. -]{2,30}(?:,\s*[A-Z][\w ]{2,30})?\s*(?:\([A-Za-z .]{1,20}\))?\s*[-–—]+\s+(?=\S)")
+#: "KABUL (AP) —", "KABUL, Afghanistan (Reuters) -", "KABUL, 29 April 2022, (TON):": where and
+#: when the story was filed, not where or when the incident happened.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z’'. -]{2,30}(?:,\s*[A-Z][\w ]{2,30})?"
+    r"(?:,\s*(?:\d{1,2}\s+[A-Z][a-z]{2,8}\.?|[A-Z][a-z]{2,8}\.?\s+\d{1,2})(?:,?\s+\d{4})?)?,?"
+    r"\s*(?:\([A-Za-z .]{1,20}\))?\s*(?:[-–—]+|:)\s+(?=\S)"
+)
 _BULLET = re.compile(r"^\s*[•\-*+·▪◦]\s*")
 _SENT_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Maj|Capt|Sgt|St|No|Gov|Sen|Rep|Prof|Jan|Feb|Aug|Sept|Oct|Nov|Dec|vs|etc|approx)|\b[A-Z]|\b[A-Z]\.[A-Z])\.$")
 _SPLIT_SEGMENT = re.compile(
-    r"(?:,\s*|\s+)(?:and also|and|as well as|including|while|plus|but also)\s+"
+    r"(?:,\s*|(?<![\s,])\s+)(?:and also|and|as well as|including|while|plus|but also)\s+"
     r"(?=(?:a|an|another)\s+(?:[\w’'-]+\s+){0,3}?(?:attack|raid|bombing|bomb|blast|explosion|assault|ambush|clash|"
     r"suicide|strike|airstrike|killing|operation|offensive|shooting)\b)",
     re.I,
@@ -179,6 +200,11 @@ _NUMBER_WORDS = {
     )
 } | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12}
 _TOKEN = re.compile(r"[^\W_]+")
+#: No real sentence is longer; longer runs of text (no stops) are cut at a space into pieces of
+#: at most this many characters, so that the work per sentence stays bounded on any input.
+MAX_SENTENCE = 1000
+#: How many of an article's latest incidents a new mention may join (see ``_assemble``).
+RECENT_EVENTS = 50
 
 
 # --- small data types -----------------------------------------------------------------------
@@ -201,10 +227,10 @@ class Tok:
     start: int
     end: int
     raw: str
+    low: str = ""
 
-    @property
-    def low(self) -> str:
-        return self.raw.casefold()
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "low", self.raw.casefold())
 
 
 @dataclass
@@ -230,6 +256,7 @@ class Place:
     name: str
     detail: str = ""  # e.g. "5th, 8th and 10th districts"
     bare: bool = False  # a bare province name read as its capital city ("Kabul")
+    prefix: str = ""  # capitalised words right before the name ("Mohmand" of "Mohmand Dara district")
 
     @property
     def rank(self) -> int:
@@ -248,7 +275,8 @@ class Place:
 class ActorMention:
     start: int
     actor: str
-    role: str  # attacker, target, speaker, other
+    role: str  # attacker, target, speaker, defender, suspected, other
+    generic: bool = False  # a state's forces named by a common noun ("police", "soldiers")
 
 
 @dataclass
@@ -277,6 +305,11 @@ class Mention:
     definite: bool
     indefinite: bool
     separate: bool
+    #: The date is when a party spoke ("on Tuesday claimed", "said on Monday"): the event
+    #: happened then or before, and any date of the event itself wins.
+    date_weak: bool = False
+    #: Told as background: an earlier year and no finer date ("the worst attack was in 2022").
+    background: bool = False
 
     def place(self) -> Place | None:
         """The most precise place; places that contain it add nothing."""
@@ -292,18 +325,27 @@ class Event:
     place_mention: Mention | None = None
     date: DateSpan | None = None
     provisional: bool = False
+    date_weak: bool = False  # the date known is only when a party spoke
 
-    @property
-    def attackers(self) -> list[str]:
-        return [a.actor for m in self.mentions for a in m.actors if a.role == "attacker"]
+    #: The distinct attackers and targets, in order of mention; kept up to date by add()
+    #: (recomputing them per mention is quadratic in long texts).
+    attackers: list[str] = field(default_factory=list, init=False)
+    targets: list[str] = field(default_factory=list, init=False)
 
-    @property
-    def targets(self) -> list[str]:
-        return [a.actor for m in self.mentions for a in m.actors if a.role == "target"]
+    def __post_init__(self) -> None:
+        for m in self.mentions:
+            self._roles(m)
+
+    def _roles(self, mention: Mention) -> None:
+        for a in mention.actors:
+            roles = self.attackers if a.role == "attacker" else self.targets if a.role == "target" else None
+            if roles is not None and a.actor not in roles:
+                roles.append(a.actor)
 
     def add(self, mention: Mention) -> None:
         """Add a mention; a more precise place or date replaces the one known."""
         self.mentions.append(mention)
+        self._roles(mention)
         place = mention.place()
         if place is not None and (self.place is None or place.rank < self.place.rank):
             self.place, self.place_mention = place, mention
@@ -311,10 +353,12 @@ class Event:
         if new is None:
             return
         old = self.date
-        if old is None or (new.resolved and not old.resolved) or (
+        if old is not None and mention.date_weak and not self.date_weak:
+            return  # when a party spoke does not replace when it happened
+        if old is None or (self.date_weak and not mention.date_weak and new.resolved) or (new.resolved and not old.resolved) or (
             new.resolved and old.resolved and (new.precision or 9) < (old.precision or 9)
         ):
-            self.date = new
+            self.date, self.date_weak = new, mention.date_weak
 
 
 class PlaceFinder(Protocol):
@@ -330,14 +374,18 @@ class PlaceFinder(Protocol):
 
 
 # --- tokens and sentences -------------------------------------------------------------------
-def _tokens(text: str, base: int = 0) -> list[Tok]:
+_BROKEN = re.compile(r"[^\w\s’'\-‐.]|\n")
+
+
+@lru_cache(maxsize=64)
+def _tokens(text: str, base: int = 0) -> tuple[Tok, ...]:
     """Word tokens with absolute offsets; the possessive "'s" is dropped."""
     out = []
     for m in _TOKEN.finditer(text):
         if m.group() in ("s", "S") and m.start() > 0 and text[m.start() - 1] in "’'`":
             continue
         out.append(Tok(base + m.start(), base + m.end(), m.group()))
-    return out
+    return tuple(out)  # cached: find_places and find_actors read the same sentence
 
 
 def _is_heading(line: str) -> bool:
@@ -346,7 +394,8 @@ def _is_heading(line: str) -> bool:
         return False
     words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", line) if len(w) > 3]
     if len(words) < 2:
-        return len(line) < 40 and not any(c.isdigit() for c in line)
+        # A short label or a time stamp ("September 03, 2024  22:35"), not "12 killed".
+        return len(line) < 40 and not (any(c.isdigit() for c in line) and re.search(r"\b[a-z]{4,}", line))
     return sum(w[0].isupper() for w in words) / len(words) >= 0.75
 
 
@@ -365,11 +414,14 @@ def split_sentences(text: str) -> list[Sentence]:
     """
     out: list[Sentence] = []
     pos = 0
+    first = True
     for para, line in enumerate(text.splitlines(keepends=True)):
         begin, body = pos, line.rstrip("\r\n")
         pos += len(line)
         if not body.strip():
             continue
+        # The first line without a final stop is the headline, whatever its case.
+        headline, first = first and len(body) <= 160 and body.rstrip()[-1] not in ".!?:;,\"”’)", False
         skip = 0
         if m := _BULLET.match(body):
             skip = m.end()
@@ -383,26 +435,44 @@ def split_sentences(text: str) -> list[Sentence]:
             skip += m.end()
             body_start = begin + skip
             segment = body[skip:]
-        if _is_heading(body):
+        if headline or _is_heading(body):
             stripped = segment.strip()
             lead = segment.index(stripped) if stripped else 0
             out.append(Sentence(body_start + lead, body_start + lead + len(stripped), stripped, True, para))
             continue
         cut = 0
         for m in _SENT_END.finditer(segment):
-            if _ABBREV.search(segment[cut : m.start()].rstrip("\"”’)]")):
+            # Only the word before the stop can make it an abbreviation: look at the tail alone
+            # (searching the whole pending text again at every stop is quadratic).
+            end = m.start()
+            while end > cut and segment[end - 1] in "\"”’)]":
+                end -= 1
+            if _ABBREV.search(segment, max(cut, end - 16), end):
                 continue
-            out.append(_sentence(segment, cut, m.start(), body_start, para))
+            out.extend(_sentence(segment, cut, m.start(), body_start, para))
             cut = m.end()
-        out.append(_sentence(segment, cut, len(segment), body_start, para))
+        out.extend(_sentence(segment, cut, len(segment), body_start, para))
     return [s for s in out if s.text]
 
 
-def _sentence(segment: str, a: int, b: int, base: int, para: int) -> Sentence:
-    piece = segment[a:b]
-    stripped = piece.strip()
-    lead = piece.index(stripped) if stripped else 0
-    return Sentence(base + a + lead, base + a + lead + len(stripped), stripped, False, para)
+def _sentence(segment: str, a: int, b: int, base: int, para: int) -> list[Sentence]:
+    """The sentence ``segment[a:b]`` without surrounding space, cut at spaces into pieces of at
+    most :data:`MAX_SENTENCE` characters (every later step is then bounded per piece)."""
+    out = []
+    while a < b:
+        while a < b and segment[a].isspace():
+            a += 1
+        stop = b
+        if b - a > MAX_SENTENCE:
+            space = segment.rfind(" ", a + MAX_SENTENCE // 2, a + MAX_SENTENCE)
+            stop = space if space > a else a + MAX_SENTENCE
+        end = stop
+        while end > a and segment[end - 1].isspace():
+            end -= 1
+        if end > a:
+            out.append(Sentence(base + a, base + end, segment[a:end], False, para))
+        a = stop
+    return out
 
 
 # --- places ---------------------------------------------------------------------------------
@@ -421,14 +491,30 @@ def _place_index(gaz: pd.DataFrame) -> tuple[dict[str, list[dict]], dict[str, di
 
 
 _INDEX: list[tuple[pd.DataFrame, tuple]] = []
+#: While :func:`extract_incidents` runs: the gazetteer it started with and the answers of the
+#: resolver so far (looking the gazetteer up costs a file-system search per call).
+_PINNED: contextvars.ContextVar[tuple[pd.DataFrame, dict] | None] = contextvars.ContextVar("_PINNED", default=None)
 
 
 def _indexes() -> tuple[dict[str, list[dict]], dict[str, dict], int]:
     """The place index of the current gazetteer, built once per gazetteer."""
-    gaz = gazetteer()
+    pinned = _PINNED.get()
+    gaz = pinned[0] if pinned is not None else gazetteer()
     if not _INDEX or _INDEX[0][0] is not gaz:
         _INDEX[:] = [(gaz, _place_index(gaz))]
     return _INDEX[0][1]
+
+
+def _resolve(location: str, province: str | None = None) -> Match:
+    """:func:`geo.geocode.resolve_place`, once per (location, province) while an extraction runs."""
+    pinned = _PINNED.get()
+    if pinned is None:
+        return resolve_place(location, province)
+    gaz, memo = pinned
+    key = (location, province)
+    if key not in memo:
+        memo[key] = resolve_place(location, province, gaz)
+    return memo[key]
 
 
 _DROP = EZAFE | FILLER | set(LEVEL_WORDS)
@@ -476,6 +562,8 @@ def _level_near(text: str, toks: list[Tok], i: int, j: int) -> str | None:
             return _PLURAL_LEVEL[toks[j + 3].low]
     if i >= 2 and toks[i - 1].low == "of" and toks[i - 2].low in LEVEL_WORDS | _PLURAL_LEVEL.keys():
         word = toks[i - 2].low
+        if i >= 3 and LEVEL_WORDS.get(word) == "adm2" and toks[i - 3].raw[:1].isupper():
+            return "adm1"  # "Spin Boldak district of Kandahar": the province it lies in
         return LEVEL_WORDS.get(word) or _PLURAL_LEVEL[word]
     if i >= 3 and toks[i - 1].low == "of" and toks[i - 2].low == "the" and toks[i - 3].low == "provinces":
         return "adm1"
@@ -486,7 +574,7 @@ def _level_near(text: str, toks: list[Tok], i: int, j: int) -> str | None:
     return None
 
 
-def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> list[Place]:
+def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, province: str | None = None) -> list[Place]:
     """Place mentions in ``text`` known to the gazetteer, longest match first.
 
     Parameters
@@ -498,6 +586,9 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
     finder
         Optional extra span proposer (e.g. a statistical NER); its spans are resolved with
         the same gazetteer and added where they do not overlap a gazetteer match.
+    province
+        The province the text before this one named, for names that need one (a province
+        named in ``text`` itself comes first).
 
     Returns
     -------
@@ -508,19 +599,24 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
     """
     index, capitals, longest = _indexes()
     toks = _tokens(text)
+    # A name never spans punctuation other than hyphens, apostrophes and dots, nor a line break.
+    broken = [text[a.end : b.start] != " " and bool(_BROKEN.search(text, a.end, b.start)) for a, b in zip(toks, toks[1:])] + [True]
     found: list[Place] = []
     i = 0
     while i < len(toks):
         hit = None
-        for length in range(min(longest, len(toks) - i), 0, -1):
+        # "March 26": GeoNames has a village called March.
+        if toks[i].low in _DROP or toks[i].raw.isdigit() or toks[i].low in _CALENDAR:
+            i += 1
+            continue
+        reach = 1
+        while reach < longest and i + reach < len(toks) and not broken[i + reach - 1]:
+            reach += 1
+        for length in range(reach, 0, -1):
             j = i + length - 1
-            if toks[i].low in _DROP or toks[j].low in _DROP or toks[i].raw.isdigit() or toks[j].raw.isdigit():
-                continue
-            if toks[i].low in _CALENDAR:  # "March 26": GeoNames has a village called March
+            if toks[j].low in _DROP or toks[j].raw.isdigit():
                 continue
             span = text[toks[i].start : toks[j].end]
-            if re.search(r"[^\w\s’'\-‐.]", span) or "\n" in span:
-                continue
             key = normalise(span)
             if key and key in index:
                 hit = (j, span, key)
@@ -534,8 +630,11 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
         prev = toks[i - 1].low if i else ""
         entries = index[key]
         only_places = all(e["kind"] == "place" for e in entries)
-        # Lower-case words ("washer", "bin") and bare village names need support from context.
-        if (not has_upper and level is None and j == i) or (only_places and j == i and level is None and prev not in _LOCATIVE):
+        latin = bool(re.search(r"[A-Za-z]", span))
+        # Lower-case words ("washer", "bin", "for a") and bare village names need support from
+        # context; a name after a given name is a person's ("Khalid Zadran").
+        if ((not has_upper and level is None and (j == i or latin)) or (only_places and j == i and level is None and prev not in _LOCATIVE)
+                or (j == i and level is None and _after_given_name(text, toks, i))):
             i += 1
             continue
         chosen = _choose_kind(entries, level, capitals)
@@ -551,9 +650,15 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
                 place.admin1 = place.admin1_pcode = ""
             place.admin2_pcode = ""
             place.detail = "ambiguous"
+        k = i
+        while k > max(0, i - 2) and toks[k - 1].raw[:1].isupper() and text[toks[k - 1].end : toks[k].start] == " " \
+                and toks[k - 1].low not in _DROP | _PLACE_ADJECTIVES | _LOCATIVE:
+            k -= 1
+        place.prefix = text[toks[k].start : toks[i - 1].end] if k < i else ""
         place.bare = level is None and j == i and len(chosen) == len([c for c in chosen if c["kind"] != "adm1"]) and any(e["kind"] == "adm1" for e in entries)
         found.append(place)
         i = j + 1
+    found += _loose_candidates(text, toks, base, found)
     if finder is not None:
         for a, b in finder.spans(text):
             if any(a < p.end - base and p.start - base < b for p in found):
@@ -562,7 +667,65 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None) -> 
             if key in index:
                 e = _choose_kind(index[key], None, capitals)[0]
                 found.append(Place(base + a, base + b, text[a:b], e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]))
-    return sorted(found, key=lambda p: p.start)
+    found.sort(key=lambda p: p.start)
+    _settle_places(found, province)
+    return found
+
+
+#: Capitalised words before a place that describe it rather than name a person.
+_PLACE_ADJECTIVES = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
+                     "northeastern", "northwestern", "southeastern", "southwestern", "north-eastern", "upper",
+                     "lower", "greater", "old", "new", "afghan", "afghanistan", "neighbouring", "neighboring",
+                     "remote", "restive", "volatile", "mountainous", "troubled"}
+
+
+def _after_given_name(text: str, toks: list[Tok], i: int) -> bool:
+    """Whether token i follows a capitalised word that reads as a given name: not the first
+    word of the sentence, nothing between them, not a place, an actor or a word describing a
+    place ("Khalid Zadran", not "In Kabul", "Eastern Nangarhar" or "Taliban Kabul")."""
+    if i < 2:
+        return False
+    prev = toks[i - 1]
+    if not prev.raw[:1].isupper() or text[prev.end : toks[i].start] != " " or prev.low in _PLACE_ADJECTIVES | _LOCATIVE | _DROP:
+        return False
+    index, _, _ = _indexes()
+    return normalise(prev.raw) not in index and (prev.low,) not in _actor_index()[0] and prev.low not in _CALENDAR
+
+
+def _loose_candidates(text: str, toks: list[Tok], base: int, found: list[Place]) -> list[Place]:
+    """Capitalised names the exact lookup missed but the geocoder may know: a name before a
+    level word ("Shohda district", "Urozgan province") or one standing alone between commas
+    ("..., Arghistan, Kandahar"). They are resolved later, with the province in context
+    (:func:`_settle_places`), and dropped when they do not resolve."""
+    taken = [(p.start - base, p.end - base) for p in found]
+    actors = _actor_index()[0]
+    out: list[Place] = []
+    k = 0
+    while k < len(toks):
+        t = toks[k]
+        if (not t.raw[:1].isupper() or t.low in _DROP or t.low in _CALENDAR or (t.low,) in actors
+                or any(a <= t.start < b for a, b in taken) or t.low in LEVEL_WORDS or t.raw.isupper()):
+            k += 1
+            continue
+        m = k
+        while (m + 1 < len(toks) and m - k < 2 and toks[m + 1].raw[:1].isupper() and toks[m + 1].low not in LEVEL_WORDS
+               and toks[m + 1].low not in _DROP and text[toks[m].end : toks[m + 1].start] in (" ", "-")
+               and not any(a <= toks[m + 1].start < b for a, b in taken)):
+            m += 1
+        gap_after = text[toks[m].end : toks[m + 1].start] if m + 1 < len(toks) else text[toks[m].end :]
+        level = None
+        if m + 1 < len(toks) and toks[m + 1].low in LEVEL_WORDS and gap_after.strip() in ("", "-"):
+            level = LEVEL_WORDS[toks[m + 1].low]
+        before = text[toks[k - 1].end : t.start] if k else ""
+        alone = m == k and k > 0 and "," in before and (gap_after.strip()[:1] in (",", ".") or m + 1 == len(toks))
+        if level or alone:
+            end = toks[m + 1].end if level else toks[m].end
+            span = text[t.start : end]
+            if not re.search(r"[^\w\s’'\-‐.]", span):
+                out.append(Place(base + t.start, base + end, span, level or "adm2", "", "", "", span,
+                                 detail="loose" if level else "loose-bare"))
+        k = m + 1
+    return out
 
 
 def _ordinal_districts(text: str, at: int, place: Place, capitals: dict[str, dict]) -> Place:
@@ -582,19 +745,36 @@ def _ordinal_districts(text: str, at: int, place: Place, capitals: dict[str, dic
 
 
 # --- actors ---------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _actor_index() -> tuple[dict[tuple[str, ...], tuple[str, bool]], int]:
-    """Alias token tuples -> (canonical actor, upper case required)."""
-    table = pd.read_csv(Path(__file__).parent / "data" / "actor_aliases.csv", dtype=str)
-    aliases = actor_aliases()
-    out: dict[tuple[str, ...], tuple[str, bool]] = {}
+@lru_cache(maxsize=64)
+def _actor_index(on: date | None = None) -> tuple[dict[tuple[str, ...], tuple[str, bool, bool]], int]:
+    """Alias token tuples -> (canonical actor on the date, upper case required, the alias names
+    a state's forces, whose meaning depends on the period)."""
+    table = actor_table()
+    aliases = actor_aliases(on)
+    periodic = {actor_key(a) for a, f, t in zip(table["alias"], table["from"], table["to"]) if f or t}
+    out: dict[tuple[str, ...], tuple[str, bool, bool]] = {}
     for alias in table["alias"]:
+        if actor_key(alias) not in aliases:
+            continue  # an alias of another period only
         key = tuple(actor_key(alias).split())
         letters = re.sub(r"[^A-Za-z]", "", alias)
         upper = letters.isupper() and len(letters) <= 5
         prev = out.get(key)
-        out[key] = (aliases[actor_key(alias)], upper and (prev is None or prev[1]))
+        out[key] = (aliases[actor_key(alias)], upper and (prev is None or prev[1]), actor_key(alias) in periodic)
     return out, max(len(k) for k in out)
+
+
+@lru_cache(maxsize=64)
+def _actor_firsts(on: date | None = None) -> frozenset[str]:
+    """The first words of the aliases: no other word can start a mention."""
+    return frozenset(k[0] for k in _actor_index(on)[0])
+
+
+#: "Former soldiers" and the like are civilians (as ACLED codes them); a foreign state's
+#: soldiers are not the Afghan state's.
+_FORMER = {"former", "ex", "retired", "previous"}
+_FOREIGN = {"american", "us", "u", "pakistani", "iranian", "foreign", "coalition", "british", "german", "georgian",
+            "international", "nato", "tajik", "uzbek", "turkmen", "indian", "chinese", "russian", "iraqi", "syrian"}
 
 
 _GROUP_REF = re.compile(r"\bthe\s+(?:[a-z-]+\s+){0,2}?(?:group|militants|militant group|terrorist group|insurgents|terrorists|jihadists)\b(?!\s*(?:[’']s\s+)?(?:of|members))")
@@ -603,13 +783,14 @@ _VICTIM_NOUNS = {
     "leaders", "leader", "militants", "soldiers", "police", "guards", "personnel", "terrorists", "insurgents",
     "key", "senior", "local", "top", "high", "ranking", "highest", "group", "s",
 }
-_VICTIM_VERBS = {"killed", "dead", "slain", "eliminated", "wounded", "injured", "arrested", "detained", "targeted", "attacked", "executed"}
+_VICTIM_VERBS = {"killed", "dead", "slain", "eliminated", "wounded", "injured", "arrested", "detained", "targeted", "attacked", "executed",
+                 "shot", "assassinated", "abducted", "kidnapped", "martyred", "gunned", "beheaded", "stabbed", "ambushed", "hit"}
 _AUX = {"were", "was", "have", "has", "had", "been", "are", "is", "being", "reportedly"}
 _TARGET_BEFORE = {"against", "on", "targeting", "dead", "targeted", "attacked", "attack", "attacks", "raided", "killed", "killing",
                   "eliminated", "ambushed", "struck", "among", "at", "hit"}
 _MEMBER_OF = {"members", "member", "fighters", "commanders", "leaders", "hideout", "hideouts", "militants", "positions", "men"}
 _TARGET_AFTER = {"hideout", "hideouts", "positions", "position", "checkpoint", "checkpoints", "base", "bases", "posts", "convoy", "compound"}
-_ATTACK_VERBS = {"launched", "attacked", "raided", "killed", "eliminated", "targeted", "stormed", "detonated", "carried",
+_ATTACK_VERBS = {"gunned", "launched", "attacked", "raided", "killed", "eliminated", "targeted", "stormed", "detonated", "carried",
                  "conducted", "ambushed", "struck", "shot", "fired", "bombed", "hit", "executed", "assassinated",
                  "abducted", "kidnapped", "arrested", "captured", "seized", "attacks", "attack", "kills", "raid"}
 _SKIP_AFTER = {"had", "have", "has", "also", "then", "reportedly", "allegedly", "fighters", "forces", "special", "security",
@@ -619,6 +800,19 @@ _SPEAKER_BEFORE = {"spokesman", "spokesperson", "spokeswoman", "according", "clo
 _SPEAKER_AFTER = {"spokesman", "spokesperson", "spokeswoman", "officials", "official", "sources", "source", "media",
                   "outlet", "said", "says", "claimed", "announced", "reported", "stated", "told", "tweeted", "intelligence",
                   "directorate", "administration", "government", "command", "alleged", "confirmed"}
+
+
+#: Words that make what follows a suspicion, not an attribution.
+_DOUBT = {"suspected", "suspect", "suspects", "believed", "unclear", "whether", "possibly", "allegedly", "presumably"}
+_QUANTIFIERS = {"at", "least", "more", "than", "about", "some", "over", "nearly", "around", "several", "dozens", "scores",
+                "afghan", "local", "an", "a", "the", "their", "his", "her", "its", "other", "another", "suspected", "alleged",
+                "former", "ex", "retired"}
+#: Verbs and nouns whose object is hurt: what follows them (past numbers) is a target.
+_HARM_BEFORE = {"wounded", "injured", "wounding", "injuring", "shot", "assassinated", "abducted", "kidnapped", "killing",
+                "killed", "kill", "kills", "ambushing", "targetting", "targeting", "hitting", "striking", "hit", "struck",
+                "attacking", "attacked", "against", "on", "targeted"}
+_SPEAKER_VERBS = {"said", "says", "told", "announced", "stated", "tweeted", "reported", "confirmed", "added"}
+_DEFEND = {"repulsed", "repelled", "foiled", "thwarted", "defended", "fended", "pushed"}
 
 
 def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
@@ -631,8 +825,23 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
         hi += 1
     before = [t.low for t in toks[lo:i]]
     after = [t.low for t in toks[j + 1 : hi + 1]]
+    # A suspicion or a doubt is not an attribution ("it is suspected that the Taliban ...").
+    if i > 1 and any(t.low in _DOUBT for t in toks[max(0, i - 6) : i - 1]) and toks[i - 1].low not in _DOUBT:
+        return "suspected"  # ("suspected IS-K members" are suspected of membership, not of the attack)
+    if any(w in _DEFEND for w in after[:4]):
+        return "defender"  # "Afghan forces repulsed their attacks"
     if before and before[-1] == "by" or (len(before) >= 2 and before[-2] == "by" and before[-1] == "the"):
         return "attacker"
+    verbs = [w for w in after[:3] if not w.endswith("ly") and w not in ("had", "have", "has", "reportedly", "also", "then")]
+    if verbs and verbs[0] in _ATTACK_VERBS - {"attack", "attacks", "raid"}:
+        return "attacker"  # the subject: "fighters of the NRF attacked", "the Taliban killed"
+    # The object of a violent verb, past numbers and quantifiers: "wounded 3 Afghan soldiers".
+    wide = i
+    while wide > max(0, i - 6) and not re.search(r"[,;:.()]", text[toks[wide - 1].end : toks[wide].start]):
+        wide -= 1
+    core = [t.low for t in toks[wide:i] if _number(t.low) is None and t.low not in _QUANTIFIERS]
+    if core and core[-1] in _HARM_BEFORE:
+        return "target"
     if len(before) >= 2 and before[-1] == "with" and _TRIGGER_RE.fullmatch(before[-2]):
         return "target"  # "clashed with gunmen"
     if any(w in _TARGET_BEFORE for w in before[-2:]) or (len(before) >= 3 and before[-1] in _TARGET_BEFORE | {"the", "an", "a"} and before[-2] in _TARGET_BEFORE):
@@ -652,6 +861,12 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
     objekt = k + 1 < len(after) and (_number(after[k + 1]) is not None or after[k + 1] in ("a", "an", "the", "at", "least", "two", "more"))
     if k < len(after) and after[k] in _VICTIM_VERBS and (passive or (skipped and not aux and not objekt)):
         return "target"
+    # "3 police personnel and 2 civilians were wounded": the passive verb after a list.
+    for n in range(k, min(len(after) - 1, k + 6)):
+        if after[n] in _ATTACK_VERBS:
+            break
+        if after[n] in _AUX - {"have", "has", "had"} and after[n + 1] in _VICTIM_VERBS:
+            return "target"
     # An attacker: "the Taliban killed ...", "Taliban operations", "claimed responsibility".
     for w in after[:4]:
         if w in _ATTACK_VERBS or _NOUN.match(w) or _NOUN_PLURAL.match(w):
@@ -660,14 +875,20 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
             rest = after[after.index(w) + 1 : after.index(w) + 5]
             if "responsibility" in rest or any(_NOUN.match(r) or _NOUN_PLURAL.match(r) for r in rest):
                 return "attacker"
-        if w not in _SKIP_AFTER:
+        if w not in _SKIP_AFTER and not w.endswith("ly"):
             break
-    if any(w in _SPEAKER_BEFORE for w in before) or any(w in _SPEAKER_AFTER for w in after[:3]):
+    # "a Taliban commander in Herat told reporters": the verb may come after a short phrase.
+    if any(w in _SPEAKER_BEFORE for w in before) or any(w in _SPEAKER_AFTER for w in after[:3]) or any(
+            w in _SPEAKER_VERBS for w in after[:6]):
+        # "The Taliban said they had killed seven": a party speaking of its own attack.
+        for k, w in enumerate(after):
+            if w in ("they", "we", "its", "their") and any(v in _ATTACK_VERBS for v in after[k + 1 : k + 4]):
+                return "attacker"
         return "speaker"
     return "other"
 
 
-def find_actors(text: str, base: int = 0, last_actor: str | None = None) -> list[ActorMention]:
+def find_actors(text: str, base: int = 0, last_actor: str | None = None, on: date | None = None) -> list[ActorMention]:
     """Actor mentions in a sentence, with roles; "the group" stands for the actor named last.
 
     Parameters
@@ -678,6 +899,9 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None) -> list
         Offset of ``text`` in its article.
     last_actor
         The actor named last before this sentence, for "the group" and the like.
+    on
+        The date the text speaks of, for aliases whose meaning depends on the period
+        ("Afghan police" before and after August 2021); without it they are not read as actors.
 
     Returns
     -------
@@ -685,19 +909,30 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None) -> list
         In text order; adjacent mentions of the same actor ("Islamic State – Khorasan (IS-K)")
         count once.
     """
-    index, longest = _actor_index()
+    index, longest = _actor_index(on)
+    firsts = _actor_firsts(on)
     toks = _tokens(text)
-    hits: list[tuple[int, int, str]] = []
+    lows = [t.low for t in toks]
+    hits: list[tuple[int, int, str, bool]] = []
     i = 0
     while i < len(toks):
+        if lows[i] not in firsts:
+            i += 1
+            continue
         for length in range(min(longest, len(toks) - i), 0, -1):
-            key = tuple(t.low for t in toks[i : i + length])
+            key = tuple(lows[i : i + length])
             if key in index:
-                actor, upper = index[key]
+                actor, upper, periodic = index[key]
                 raw = text[toks[i].start : toks[i + length - 1].end]
                 if upper and not re.sub(r"[^A-Za-z]", "", raw).isupper():
                     continue
-                hits.append((i, i + length - 1, actor))
+                before = toks[i - 1].low if i else ""
+                after = toks[i + length].low if i + length < len(toks) else ""
+                if periodic and (before in _FOREIGN or after in ("district", "districts", "station", "headquarters")):
+                    continue  # "US soldiers", "Police District 5"
+                if before in _FORMER or (i >= 2 and toks[i - 2].low in _FORMER and before in ("local", "afghan", "government")):
+                    actor = CIVILIANS
+                hits.append((i, i + length - 1, actor, periodic))
                 i += length
                 break
         else:
@@ -706,30 +941,42 @@ def find_actors(text: str, base: int = 0, last_actor: str | None = None) -> list
         # Skip "IS-K group": the name right before "group" is already a mention.
         ti = next((k for k, t in enumerate(toks) if t.start >= m.start()), None)
         tj = next((k for k, t in enumerate(toks) if t.end >= m.end()), None)
-        if ti is None or tj is None or any(a <= tj and ti <= b for a, b, _ in hits):
+        if ti is None or tj is None or any(a <= tj and ti <= b for a, b, _, _ in hits):
             continue
-        earlier = [h for h in hits if h[1] < ti and h[2] != CIVILIANS]
+        earlier = [h for h in hits if h[1] < ti and h[2] != CIVILIANS and not h[3]]
         ref = earlier[-1][2] if earlier else last_actor
         if ref:
-            hits.append((ti, tj, ref))
+            hits.append((ti, tj, ref, False))
     hits.sort()
     out: list[ActorMention] = []
     prev_end, prev_actor = -5, None
-    for a, b, actor in hits:
+    for a, b, actor, generic in hits:
         if actor == prev_actor and a - prev_end <= 2:
             prev_end = b
             continue
-        out.append(ActorMention(base + toks[a].start, actor, _role(toks, a, b, text)))
+        out.append(ActorMention(base + toks[a].start, actor, _role(toks, a, b, text), generic))
         prev_end, prev_actor = b, actor
     return out
 
 
 # --- numbers --------------------------------------------------------------------------------
 def _number(word: str) -> int | None:
-    w = word.lower().replace(",", "")
+    w = re.split(r"[-–]", word.lower().replace(",", ""))[0] if word[:1].isdigit() else word.lower().replace(",", "")
     if w.isdigit():
         return int(w)
     return _NUMBER_WORDS.get(w)
+
+
+#: Words that may stand between a death verb and its count: "killed at least six", "claimed the lives of six".
+_FORWARD_FILLER = {"at", "least", "more", "than", "about", "some", "over", "nearly", "around", "up", "to", "another",
+                   "other", "the", "lives", "of", "as", "many", "almost", "roughly", "approximately", "a", "total"}
+_OBJECT_START = {"a", "an", "the", "his", "her", "their", "him", "them", "its", "at", "two", "three", "four"}
+#: Words that cannot stand between a count of victims and the death word.
+_NOT_VICTIMS = {"into", "in", "on", "at", "after", "before", "during", "from", "bullets", "rounds", "shots", "times", "days",
+                "weeks", "months", "years", "hours", "minutes", "ago", "km", "kilometres", "kilometers", "miles"}
+#: One victim, not counted in figures: "a police officer was shot dead", "the judge was killed".
+_SINGLE_DEATH = re.compile(r"\b(?:was|has been)\s+(?:\w+\s+){0,2}?(?:killed|shot dead|assassinated|gunned down|beheaded|"
+                           r"executed|slain|martyred|murdered)\b|\bdied of (?:his|her) (?:wounds|injuries)\b", re.I)
 
 
 def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[int | None, str]:
@@ -749,18 +996,20 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
         zero = True
     else:
         zero = False
-    words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\d[\d,]*|[A-Za-z’'-]+", text)]
+    # "14th" is an ordinal, never a count; "2-4 civilians" counts as 2 (the lower figure).
+    words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\d[\d,]*(?:[-–]\d[\d,]*)?[A-Za-z]*|[A-Za-z’'-]+", text)]
     words = [w for w in words if not any(a <= w[0] < b for a, b in masked)]
     used: set[int] = set()
     total, phrases = 0, []
     for k, (s, e, w) in enumerate(words):
         lw = w.lower()
-        shot_dead = lw == "dead" and k > 0 and words[k - 1][2].lower() == "shot"
+        shot_dead = (lw == "dead" and k > 0 and words[k - 1][2].lower() == "shot") or (
+            lw == "down" and k > 0 and words[k - 1][2].lower() == "gunned")
         if _DEATH_AFTER.match(lw) or shot_dead:
             # Forward: "killed (at least) six ...", "leaving him dead", stopping at injuries.
             for n in range(k + 1, min(k + 5, len(words))):
                 nw = words[n][2].lower()
-                if nw in _INJURY or nw in ("in", "on", "after", "when", "and", "while") or re.search(r"[,;.]", text[words[n - 1][1] : words[n][0]]):
+                if nw in _INJURY or nw in ("in", "on", "after", "when", "and", "while", "by") or re.search(r"[,;.]", text[words[n - 1][1] : words[n][0]]):
                     break
                 if n == k + 1 and nw in ("a", "an") and (shot_dead or lw in ("killed", "killing", "eliminated", "executed", "slew")):
                     used.add(n)
@@ -774,6 +1023,11 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                         phrases.append(text[s : words[n][1] + (5 if lw in ("left", "leaving") else 0)].strip())
                     break
                 val = _number(nw)
+                following = words[n + 1][2].lower() if n + 1 < len(words) else ""
+                if val is None and nw not in _FORWARD_FILLER and lw not in ("left", "leaving", "claimed"):
+                    break  # "killing took place three weeks ago": other words first, no count
+                if val is not None and following in _NOT_VICTIMS:
+                    break
                 if val is not None and n not in used:
                     if lw in ("left", "leaving", "claimed"):
                         # "left six people dead" / "claimed the lives of six": need the death word.
@@ -784,11 +1038,18 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                     total += val
                     phrases.append(text[s : words[n][1]])
                     break
-        if _DEATH_BEFORE.match(lw) or lw in ("deaths", "lives"):
-            # Backward: "six people were killed", "at least six people dead".
-            for n in range(k - 1, max(k - 6, -1), -1):
+        nxt = [x[2].lower() for x in words[k + 1 : k + 3]]
+        # "killed and injured", "killed or wounded": casualties, not deaths. "Two gunmen killed
+        # a police officer": the number before an active verb counts the attackers.
+        casualties = bool(nxt) and nxt[0] in ("and", "or") and len(nxt) > 1 and nxt[1] in _INJURY
+        active = (bool(nxt) and lw in ("killed", "slain", "eliminated") and (nxt[0] in _OBJECT_START or _number(nxt[0]) is not None)
+                  and not re.search(r"[,;.:]", text[e : words[k + 1][0]]))
+        if (_DEATH_BEFORE.match(lw) or lw in ("deaths", "lives")) and not casualties and not active:
+            # Backward: "six people were killed", "at least six people dead", "three tourists
+            # and one Afghan were killed" (4); not across "six bullets into the dead body".
+            for n in range(k - 1, max(k - 9, -1), -1):
                 nw = words[n][2].lower()
-                if nw in _INJURY or nw in (".", ";"):
+                if nw in _INJURY or nw in _NOT_VICTIMS:
                     break
                 val = _number(nw)
                 if val is not None:
@@ -796,7 +1057,18 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                         used.add(n)
                         total += val
                         phrases.append(text[words[n][0] : e])
+                        for c in range(n - 1, max(n - 5, -1), -1):  # "... and one Afghan citizen"
+                            cw = words[c][2].lower()
+                            if cw != "and":
+                                continue
+                            more = next((x for x in range(c - 1, max(c - 4, -1), -1) if _number(words[x][2]) is not None), None)
+                            if more is not None and more not in used and not any(words[y][2].lower() in _INJURY for y in range(more, n)):
+                                used.add(more)
+                                total += _number(words[more][2])
+                            break
                     break
+    if not phrases and _SINGLE_DEATH.search(text):
+        return 1, _SINGLE_DEATH.search(text).group()
     if phrases:
         return total, "; ".join(phrases)
     return (0, "no casualties") if zero else (None, "")
@@ -815,18 +1087,63 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
     name read as its capital ("In Kunduz, ... Imam Sahib district") is the province when the
     sentence also names another place in it.
     """
-    provinces = [p.admin1 for p in places if p.kind == "adm1"]
-    for p in places:
+    # Loose province names first ("Badakhstan province"): they are the context of the rest.
+    for p in [p for p in places if p.detail == "loose" and p.kind == "adm1"]:
+        if not _settle_loose(p, None):
+            places.remove(p)
+    provinces = [p.admin1 for p in places if p.kind == "adm1" and p.admin1]
+    # A bare province name read as its capital ("..., Arghandab district, Kandahar") names the
+    # province too, for names that need one.
+    hint = provinces[0] if provinces else next((p.admin1 for p in places if p.bare and p.admin1), context_province)
+    for p in list(places):
+        if p.detail.startswith("loose"):
+            if not _settle_loose(p, hint):
+                places.remove(p)
+            continue
+        if provinces and p.kind != "adm1" and p.admin1 and p.admin1 not in provinces and not p.detail:
+            # The sentence names another province: a namesake inside it wins, and a village
+            # elsewhere is not the place meant ("X area of Y district, Z province").
+            match = _resolve(f"{p.prefix} {p.text}", provinces[0]) if p.prefix else None
+            if match is not None and match.status == "matched" and match.method != "context":
+                p.text, p.start = f"{p.prefix} {p.text}", p.start - len(p.prefix) - 1
+            else:
+                match = _resolve(p.text, provinces[0])
+            if match.status == "matched" and match.method != "context":
+                e = match.entry
+                p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
+            elif p.kind == "place":
+                places.remove(p)
+                continue
         if p.detail == "ambiguous":
-            hint = provinces[0] if provinces else context_province
             if hint:
-                match = resolve_place(p.text, hint)
+                match = _resolve(p.text, hint)
                 if match.status == "matched":
                     e = match.entry
                     p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
                     p.detail = ""
         if p.bare and any(q is not p and q.admin1_pcode == p.admin1_pcode and q.admin2_pcode != p.admin2_pcode for q in places):
             p.kind, p.admin2_pcode, p.name = "adm1", "", p.admin1
+
+
+def _settle_loose(p: Place, hint: str | None) -> bool:
+    """Resolve a loose candidate (see :func:`_loose_candidates`) in place; False when it names
+    no district or province. A name alone must match by spelling or sound, not by similarity."""
+    res = resolver(_PINNED.get()[0] if _PINNED.get() is not None else None)
+    key = normalise(p.text)
+    kinds = [p.kind] if p.detail == "loose" else ["adm1", "adm2"]
+    provinces = res.hint_codes(hint, "adm1") if hint else frozenset()
+    rows, scores, method = res.candidates(key, kinds, provinces)
+    if not len(rows) and provinces and p.detail == "loose":
+        rows, scores, method = res.candidates(key, kinds)
+    if not len(rows) or (p.detail == "loose-bare" and method == "fuzzy"):
+        return False
+    match = res.decide(rows, scores, method)
+    if match.status != "matched":
+        return False
+    e = match.entry
+    p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name, p.detail = (
+        e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"], "")
+    return True
 
 
 def _masked_spans(text: str) -> list[tuple[int, int]]:
@@ -879,19 +1196,19 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
             out.append(sent)
             continue
         masked = _masked_spans(sent.text)
-        places = [p for p in find_places(sent.text, sent.start, finder) if not _inside(p.start - sent.start, masked)]
-        actors = [a for a in find_actors(sent.text, sent.start, last_actor) if not _inside(a.start - sent.start, masked)]
+        places = [p for p in find_places(sent.text, sent.start, finder, last_province) if not _inside(p.start - sent.start, masked)]
+        actors = [a for a in find_actors(sent.text, sent.start, last_actor, article.published) if not _inside(a.start - sent.start, masked)]
         dates = [d for d in find_dates(sent.text, article.published) if not _inside(d.begin, masked)]
         verification, why = _verification(sent.text)
         attributed = _attribution(sent.text, actors, sent.start)
-        _settle_places(places, last_province)
         for p in places:
             if p.kind == "adm1":
                 last_province = p.admin1
         carried_places: list[Place] = []
         carried_actors: list[ActorMention] = []
         segs = _segments(sent)
-        fronted = [d for d in dates if not _TRIGGER_RE.search(sent.text[: d.begin])]
+        first = _TRIGGER_RE.search(sent.text)
+        fronted = [d for d in dates if first is None or first.start() >= d.begin]
         for a, b in segs:
             seg = sent.text[a:b]
             trig = [(m.start(), m.group()) for m in _TRIGGER_RE.finditer(seg) if not _inside(a + m.start(), masked)]
@@ -916,6 +1233,7 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
             for d in dates:
                 if a <= d.begin < b:
                     plain = plain[: d.begin - a] + " " * (d.finish - d.begin) + plain[d.finish - a :]
+            undated = plain
             plain = re.sub(r"\b(?:19|20)\d\d\b", " ", plain)
             count = next((n for n in (_number(w) for w in re.findall(r"\b[\w,]+\b", plain)) if n and n > 1), None) if generic else None
             own = bool(seg_places)
@@ -925,8 +1243,12 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
                 carried = [x for x in carried_actors if x.role == "attacker"] or [
                     ActorMention(x.start, x.actor, "attacker") for x in carried_actors[:1] if x.role == "speaker" and x.actor != CIVILIANS]
                 seg_actors = carried + seg_actors
-            # The most precise phrase: "this month between 3 and 26 March" is 3-26 March.
-            date_span = min(seg_dates, key=lambda d: (d.precision or 9, (d.end - d.start).days if d.resolved else 99, d.begin), default=None)
+            # The most precise phrase: "this month between 3 and 26 March" is 3-26 March; the
+            # event's own date before the date a party spoke.
+            date_span = min(seg_dates, key=lambda d: (_statement_date(sent.text, d), d.precision or 9,
+                                                       (d.end - d.start).days if d.resolved else 99, d.begin), default=None)
+            weak = date_span is not None and _statement_date(sent.text, date_span)
+            background = _background(undated, seg_dates, article.published)
             out.append(
                 Mention(
                     article=article, sentence=sent, start=sent.start + a, end=sent.start + b, text=seg,
@@ -936,7 +1258,7 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
                     civilian_target=bool(_CIVILIAN_TARGETS.search(seg)),
                     unidentified_cue=bool(_UNIDENTIFIED_CUES.search(seg)),
                     generic=generic, count=count, definite=definite, indefinite=_indefinite(seg, trig) and not definite,
-                    separate=bool(SEPARATE_CUES.search(seg)) and not definite,
+                    separate=bool(SEPARATE_CUES.search(seg)) and not definite, date_weak=weak, background=background,
                 )
             )
             carried_places += seg_places
@@ -945,6 +1267,29 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
         if named:
             last_actor = named[-1]
     return out
+
+
+_STATEMENT_BEFORE = re.compile(
+    r"\b(?:said|says|claimed|claims|announced|reported|stated|told|tweeted|added|confirmed|posted|wrote|"
+    r"(?:statement|post|tweet|message|report|interview|briefing|posting))\s+(?:(?:late|early)\s+)?(?:on\s+)?$", re.I)
+_STATEMENT_AFTER = re.compile(r"^\s*,?\s*(?:said|claimed|announced|reported|stated|told|tweeted|added|confirmed)\b", re.I)
+
+
+def _statement_date(text: str, d: DateSpan) -> bool:
+    """Whether a date phrase dates what a party said rather than the event ("on Tuesday
+    claimed responsibility", "said on Monday", "in a post on Tuesday")."""
+    return bool(_STATEMENT_BEFORE.search(text[max(0, d.begin - 40) : d.begin]) or _STATEMENT_AFTER.match(text[d.finish : d.finish + 30]))
+
+
+_YEAR = re.compile(r"\b(?:in|since|during|of|by|until)\s+((?:19|20)\d\d)\b", re.I)
+
+
+def _background(plain: str, dates: list[DateSpan], published: date | None) -> bool:
+    """A clause told as background: it names an earlier year ("was in 2022 when ...") and
+    no finer date of its own. ``plain`` is the clause with its date phrases blanked."""
+    if published is None or any(d.resolved and (d.precision or 9) <= 2 for d in dates):
+        return False
+    return any(int(y) < published.year for y in _YEAR.findall(plain))
 
 
 def _determiner(seg: str, start: int, word: str) -> str:
@@ -995,7 +1340,37 @@ def _actors_fit(event: Event, m: Mention) -> bool:
 
 
 def _fits(event: Event, m: Mention) -> bool:
-    return _places_fit(event.place, m.place()) and _dates_fit(event.date, m.date) and _actors_fit(event, m)
+    if event.date_weak or m.date_weak:
+        dates = _weak_dates_fit(event.date, event.date_weak, m.date, m.date_weak)
+    else:
+        dates = _dates_fit(event.date, m.date)
+    return _places_fit(event.place, m.place()) and dates and _actors_fit(event, m)
+
+
+def _weak_dates_fit(a: DateSpan | None, a_weak: bool, b: DateSpan | None, b_weak: bool) -> bool:
+    """A date when a party spoke fits an event on that day or in the week before it."""
+    if a is None or b is None or not a.resolved or not b.resolved:
+        return _dates_fit(a, b)
+    if a_weak and b_weak:
+        return _dates_fit(a, b, slack=7)
+    weak, strong = (a, b) if a_weak else (b, a)
+    return weak.start - timedelta(days=7) <= strong.end and strong.start <= weak.end
+
+
+#: Kinds of event that one incident can be told as ("a suicide bombing" and "an explosion").
+_FAMILIES = [{"suicide", "ied", "bomb", "explosion", "grenade", "shelling", "air"}, {"raid", "clash", "operation"},
+             {"abduction"}, {"arrest"}]
+
+
+def _kinds(triggers: Sequence[str]) -> set[str]:
+    return {kind for w in triggers for (pat, kind) in TRIGGERS if re.fullmatch(pat, w, re.I)}
+
+
+def _kinds_fit(event: Event, m: Mention) -> bool:
+    """Whether a mention's kind of event fits the event's ("attack" and "killing" fit any)."""
+    mine = _kinds(m.triggers) - {"attack", "killing"}
+    theirs = _kinds([w for x in event.mentions for w in x.triggers]) - {"attack", "killing"}
+    return not mine or not theirs or any(mine & f and theirs & f for f in _FAMILIES)
 
 
 def _distinct_places(places: list[Place]) -> list[Place]:
@@ -1027,8 +1402,8 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
             current = None
             continue
         m = item
-        if m.generic:
-            context.append(_context_row(m, "aggregate" if m.count else "generic"))
+        if m.generic or m.background:
+            context.append(_context_row(m, "background" if m.background else "aggregate" if m.count else "generic"))
             current = None
             continue
         if re.search(r"\bboth (?:cases|incidents|attacks|operations|raids)\b", m.sentence.text, re.I) and len(events) >= 2:
@@ -1063,18 +1438,22 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
                 events.append(current)
             continue
         target = None
+        # Only the latest events are candidates: no article tells more, and a text made of
+        # thousands of incidents must not cost time quadratic in their number.
+        recent = events[-RECENT_EVENTS:]
         if current is not None and not m.separate and not m.indefinite and _fits(current, m):
             target = current
         if target is None and place is not None:
-            refine = [e for e in events if e.provisional and e.place is not None and place.within(e.place) and _fits(e, m)]
+            refine = [e for e in recent if e.provisional and e.place is not None and place.within(e.place) and _fits(e, m)]
             target = refine[-1] if refine else None
         if target is None and place is not None and not m.separate and m.date is not None and m.date.resolved and (m.date.precision or 9) <= 2:
-            strong = [e for e in events if e.place is not None and e.date is not None and e.date.resolved
+            strong = [e for e in recent if e.place is not None and e.date is not None and e.date.resolved
                       and (e.date.precision or 9) <= 2 and _fits(e, m)]
             target = strong[-1] if strong else None
-        if target is None and place is not None and m.date is None and not m.separate and not m.indefinite:
-            same = [e for e in events if e.place is not None and (place.within(e.place) or e.place.within(place)) and e.place.kind != "adm1"]
-            target = same[0] if len(same) == 1 and _actors_fit(same[0], m) else None
+        if target is None and place is not None and m.date is None and not m.separate and (not m.indefinite or current is not None):
+            same = [e for e in recent if e.place is not None and (place.within(e.place) or e.place.within(place)) and e.place.kind != "adm1"]
+            # "A blast happened ...", quoted after the report of an explosion there: the same one.
+            target = same[0] if len(same) == 1 and _actors_fit(same[0], m) and (not m.indefinite or _kinds_fit(same[0], m)) else None
         if target is None:
             target = Event()
             events.append(target)
@@ -1132,30 +1511,67 @@ def _event_type(triggers: set[str], actor2: str) -> tuple[str, str]:
 
 def _actors(event: Event) -> tuple[str, str, list[str]]:
     notes: list[str] = []
-    attackers, targets = event.attackers, event.targets
+    # Civilians are never the perpetrator (ACLED codes them as actor2 only).
+    attackers, targets = [a for a in event.attackers if a != CIVILIANS], event.targets
     others = [a.actor for m in event.mentions for a in m.actors if a.role in ("speaker", "other") and a.actor != CIVILIANS]
-    actor1 = next(iter(attackers), "") or next((a for a in others if a not in targets), "")
+    # A party that only speaks (a spokesman, a commander quoted) or is only suspected is not
+    # the perpetrator, nor is a state's force named by a common noun ("police") without a role.
+    bystanders = [a.actor for m in event.mentions for a in m.actors if a.role == "other" and a.actor != CIVILIANS and not a.generic]
+    defenders = [a.actor for m in event.mentions for a in m.actors if a.role == "defender"]
+    actor1 = next(iter(attackers), "") or next((a for a in bystanders if a not in targets), "")
+    if not actor1 and defenders:
+        # "Afghan forces repulsed their attacks": the other side attacked.
+        actor1 = next((a for a in targets if a not in defenders and a != CIVILIANS), "")
+        targets = [*defenders, *targets]
     if not actor1:
         actor1 = UNIDENTIFIED
         notes.append("perpetrator not named in the text")
-    actor2 = next((a for a in targets if a != actor1), "")
-    if not actor2 and any(m.civilian_target for m in event.mentions):
+    # Armed targets first: civilians hurt in an attack on a police patrol do not make it one on civilians.
+    # The victims as reported beat a target a party claims ("IS said it targeted the Taliban's
+    # prosecution service"; six people were killed): claimed targets count only alone.
+    reported = [m for m in event.mentions if m.verification != "claimed"]
+    told = [a.actor for m in reported for a in m.actors if a.role == "target"]
+    civilian = any(m.civilian_target for m in event.mentions)
+    if any(m.civilian_target for m in reported) or CIVILIANS in told:
+        targets = [a for a in targets if a in told or a in defenders]
+    actor2 = next((a for a in targets if a not in (actor1, CIVILIANS)), "") or next((a for a in targets if a != actor1), "")
+    if not actor2 and civilian:
         actor2 = CIVILIANS
+    if not actor2 and not [a for a in others if a != actor1]:
+        text = " ".join(m.text for m in event.mentions)
+        if "clash" in _kinds([w for m in event.mentions for w in m.triggers]) and actor1 == UNIDENTIFIED:
+            actor2 = UNIDENTIFIED  # "clashes between armed groups": both sides unnamed
+        elif _HARMED.search(text):
+            # People hurt whom the text ties to no armed group are civilians (ACLED's convention).
+            actor2 = CIVILIANS
+            notes.append("victims not tied to an armed group: coded as civilians")
     if not actor2:
         actor2 = next((a for a in others if a != actor1), "")
     return actor1, actor2, notes
 
 
-def _finish(event: Event) -> Draft:
-    """The schema row of one event (codes from the geocoder), with evidence and review notes."""
+_HARMED = re.compile(r"\b(?:killed|wounded|injured|dead|died|kidnapped|abducted|shot|assassinated|beheaded|gunned down|"
+                     r"executed|hurt|murdered|tortured)\b", re.I)
+
+
+def _finish(event: Event, lead: bool = False) -> Draft:
+    """The schema row of one event (codes from the geocoder), with evidence and review notes.
+
+    ``lead``: the event is the one the article opens with; when the text gives it no date, it
+    is dated by the publication date (``time_precision`` 2, ``date_status`` "publication"), as
+    news reports the latest events; background told later stays undated.
+    """
     m0 = event.place_mention or event.mentions[0]
     article = m0.article
+    if lead and event.date is None and article.published is not None:
+        pub = article.published
+        event.date = DateSpan("", -1, -1, "publication", pub, pub, 2, True)
     review: list[str] = []
     place = event.place
     row: dict = dict.fromkeys(COLUMNS, "") | dict.fromkeys(EXTRA_COLUMNS, "")
     if place is not None:
         location = _location(place)
-        match = resolve_place(location, place.admin1 or None)
+        match = _resolve(location, place.admin1 or None)
         row["location"] = location
         row["match_status"] = match.status
         if match.entry is not None:
@@ -1166,7 +1582,12 @@ def _finish(event: Event) -> Draft:
             row["admin1"] = place.admin1
             review.append(f"place is {match.status}" + (f" ({'; '.join(match.candidates)})" if match.candidates else ""))
     d = event.date
-    if d is not None and d.resolved:
+    if d is not None and d.kind == "publication":
+        row["event_date"] = d.event_date.isoformat()
+        row["time_precision"] = d.precision
+        row["date_status"] = "publication"
+        review.append("the text gives no date: the publication date is used (time_precision 2); check it")
+    elif d is not None and d.resolved:
         row["event_date"] = d.event_date.isoformat()
         row["time_precision"] = d.precision
         row["date_text"] = d.text
@@ -1267,27 +1688,43 @@ def extract_incidents(articles: Sequence[Article], finder: PlaceFinder | None = 
         in the order the articles tell them; ``context``: aggregate, generic and summary
         statements and incidents without a place (:data:`CONTEXT_COLUMNS`).
     """
-    drafts: list[Draft] = []
-    context: list[dict] = []
     names = [a.name for a in articles]
     if len(set(names)) != len(names):
         raise GeoError("Two articles have the same name; give each file once.")
+    token = _PINNED.set((gazetteer(), {}))
+    try:
+        return _extract(articles, finder)
+    finally:
+        _PINNED.reset(token)
+
+
+def _extract(articles: Sequence[Article], finder: PlaceFinder | None) -> Extraction:
+    drafts: list[Draft] = []
+    context: list[dict] = []
     for article in articles:
         items = _mentions(article, finder)
         events, ctx = _assemble(items)
         context += ctx
-        for e in events:
+        opening = {x.start for x in split_sentences(article.text) if not x.heading}
+        opening = set(sorted(opening)[:2])
+        for i, e in enumerate(events):
             if e.place is None:
                 context.append(_context_row(e.mentions[0], "no_place"))
                 continue
-            drafts.append(_finish(e))
+            drafts.append(_finish(e, lead=i == 0 and e.mentions[0].sentence.start in opening))
     merged: list[Draft] = []
+    # Twins share a district and actors: only those of other articles are compared.
+    by_key: dict[tuple, dict[int, list[int]]] = {}
     for d in drafts:
-        twin = next((m for i, m in enumerate(merged) if m.articles[0] is not d.articles[0] and _same_incident(m, d)), None)
+        key = (d.row["admin2_pcode"], frozenset((d.row["actor1"], d.row["actor2"])))
+        seen = by_key.setdefault(key, {})
+        origin = id(d.articles[0])
+        twin = next((i for art, idx in seen.items() if art != origin for i in idx if _same_incident(merged[i], d)), None)
         if twin is None:
+            seen.setdefault(origin, []).append(len(merged))
             merged.append(d)
         else:
-            merged[merged.index(twin)] = _merge(twin, d)
+            merged[twin] = _merge(merged[twin], d)
     counters: dict[str, int] = {}
     rows = []
     for d in merged:
@@ -1302,13 +1739,21 @@ def extract_incidents(articles: Sequence[Article], finder: PlaceFinder | None = 
     return Extraction(incidents, pd.DataFrame(context, columns=CONTEXT_COLUMNS))
 
 
+def _is_binary(text: str) -> bool:
+    """NUL bytes, or more than one character in a hundred a control character other than the
+    usual whitespace: no article looks like that."""
+    if "\x00" in text:
+        return True
+    return len(re.findall(r"[\x01-\x08\x0e-\x1f]", text)) > len(text) / 100
+
+
 def read_article(path: str | Path, published: date | None = None, source: str | None = None) -> Article:
     """Read a plain-text article (UTF-8, with or without BOM; else Windows-1252).
 
     Raises
     ------
     GeoError
-        When the file cannot be read or is empty.
+        When the file cannot be read, is empty or is binary.
     """
     path = Path(path)
     try:
@@ -1321,4 +1766,7 @@ def read_article(path: str | Path, published: date | None = None, source: str | 
         text = raw.decode("cp1252", errors="replace")
     if not text.strip():
         raise GeoError(f"The article {path} is empty.")
+    if _is_binary(text):
+        raise GeoError(f"{path} is not a text article: it holds binary data (NUL or other control bytes); "
+                       "give the article as plain text (UTF-8 or Windows-1252).")
     return Article(name=path.name, text=text.replace("\r\n", "\n"), published=published, source=source or path.name)

@@ -269,6 +269,12 @@ def is_reporter_script(name: str) -> bool:
     return latin and letters[0].isupper()
 
 
+def is_code(name: str) -> bool:
+    """Whether a GeoNames alternate is an airport code (IATA "KBL", ICAO "OAKB"), not a name:
+    two to four capital letters. As keys they would match junk ("UND" is Kunduz's airport)."""
+    return 2 <= len(name) <= 4 and name.isascii() and name.isalpha() and name.isupper()
+
+
 def _unit_entries(units: gpd.GeoDataFrame, level: int) -> pd.DataFrame:
     kind = f"adm{level}"
     points = units.geometry.representative_point()  # always inside, unlike a centroid
@@ -365,7 +371,7 @@ def _place_entries(districts: gpd.GeoDataFrame, alternates: bool) -> pd.DataFram
     joined = joined[~joined.index.duplicated()]
     out = pd.DataFrame(joined.drop(columns=["geometry", "index_right"]))
     out["variant"] = [
-        [(n, PRIMARY), *(((a, ALTERNATE) for a in alt if is_reporter_script(a)) if alternates else ())]
+        [(n, PRIMARY), *(((a, ALTERNATE) for a in alt if is_reporter_script(a) and not is_code(a)) if alternates else ())]
         for n, alt in zip(out["name"], out["alternatenames"])
     ]
     # GeoNames names district seats "Markaz-e X" ("centre of X"); X alone is a name of the seat.
@@ -515,5 +521,5 @@ def check_aliases(gaz: pd.DataFrame) -> list[str]:
 
 
 __all__ = ["KIND_ORDER", "LEVEL_WORDS", "PRECISION", "build_gazetteer", "check_aliases", "fold", "gazetteer",
-           "geonames_places", "glued_ezafe", "is_reporter_script", "level_hint", "name_variants", "normalise",
+           "geonames_places", "glued_ezafe", "is_code", "is_reporter_script", "level_hint", "name_variants", "normalise",
            "phonetic", "read_place_aliases", "skeleton"]

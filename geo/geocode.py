@@ -74,6 +74,8 @@ class Thresholds:
 THRESHOLDS = Thresholds()
 #: Fuzzy matching needs this many letters of phonetic key; shorter names must match a tier above.
 FUZZY_MIN_LEN = 4
+#: Latin keys this short match only as written: no phonetic, skeleton or fuzzy tier.
+SHORT_KEY = 2
 #: Skeleton matching needs this many consonants ("Kabul", kbl, yes; "Bak", bk, no), or
 #: two within a province or district given as context.
 SKELETON_MIN_LEN = 3
@@ -211,8 +213,8 @@ class Resolver:
         ``skeleton``, ``fuzzy``; ``""`` when none.
         """
         empty = (np.empty(0, dtype=np.int64), np.empty(0), "")
-        if not key:
-            return empty
+        if not any(c.isalpha() for c in key):
+            return empty  # digits and punctuation name no place
         context = bool(provinces or districts)
 
         def keep(rows: np.ndarray) -> np.ndarray:
@@ -223,6 +225,9 @@ class Resolver:
 
         none = np.empty(0, dtype=np.int64)
         exact = keep(self.by_key.get(key, none))
+        if len(key) <= SHORT_KEY and key.isascii():
+            # Two letters are a name only as written ("Ty" is not TII, Tarinkot's airport).
+            return (exact, np.full(len(exact), 100.0), "exact") if len(exact) else empty
         rows = np.union1d(exact, keep(self.by_phon.get(phonetic(key), none)))
         if len(rows):
             scores = np.array([100.0 if self.keys[r] == key else fuzz.ratio(key, self.keys[r]) for r in rows])
