@@ -300,6 +300,13 @@ def bench_size(n_rows: int, folder: Path, repeat: int, commands: bool, engines: 
     return lines
 
 
+def bench_help(runs: int = 9) -> str:
+    """``geo --help`` in a fresh process: the median wall time of ``runs`` (imports included)."""
+    geo = str(Path(sys.executable).with_name("geo"))
+    times = [run_command([geo, "--help"])["seconds"] for _ in range(runs)]
+    return f"`geo --help`: {statistics.median(times):.3f} s (median of {runs} fresh processes)."
+
+
 def bench_render(n_rows: int, folder: Path) -> list[str]:
     """A month of ``n_rows`` incidents: render it (fresh process), then open it in Chromium."""
     path = write_incidents(folder / f"month_{n_rows}.csv", n_rows, month="2023-03")
@@ -373,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     _warm_up()
     print(f"warm-up (imports, gazetteer, boundaries): {time.perf_counter() - started:.1f} s", file=sys.stderr)
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}, "
-             f"load average {os.getloadavg()[0]:.1f} at the start."]
+             f"load average {os.getloadavg()[0]:.1f} at the start.", "", bench_help()]
     with tempfile.TemporaryDirectory(prefix="geo-bench-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,7 @@ def test_benchmark_runs_end_to_end(tmp_path):
     for row in ("| read (ours: + validate) |", "| **total** |", "`geo aggregate --by month,actor,adm2`",
                 "baseline: `python bench/scale.py --baseline FILE`", "### A month of 1,000 incidents", "| HTML |"):
         assert row in out, row
-    assert "read 1000 = kept " in out
+    assert "read 1000 = kept " in out and "`geo --help`: " in out
     # The commands wrote real tables: every month, real district codes; ours counts fewer
     # incidents (rows rejected, places unresolved) but not many fewer.
     baseline = pd.read_csv(tmp_path / "baseline_1000.csv")

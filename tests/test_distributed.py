@@ -111,3 +111,13 @@ def test_unreachable_scheduler_is_one_clear_error(boundaries_dir, monkeypatch):
     result = CliRunner().invoke(app, ["aggregate", "--by", "actor", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error: Could not reach the dask scheduler at tcp://127.0.0.1:9")
+
+
+def test_an_unreadable_file_is_the_same_one_clear_error(client, tmp_path):
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    for path in (tmp_path / "missing.csv", tmp_path / "empty.csv"):
+        args = ["aggregate", "--by", "actor", "-i", str(path)]
+        plain = CliRunner().invoke(app, args)
+        dask = CliRunner().invoke(app, [*args, "--engine", "dask", "--scheduler", client.scheduler.address])
+        assert plain.exit_code == dask.exit_code == 1
+        assert dask.stderr == plain.stderr and plain.stderr.startswith("error: ") and "Traceback" not in dask.output
