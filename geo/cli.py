@@ -97,7 +97,8 @@ def _load(
         _err(f"rejected: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
     for rec in report.flagged.itertuples(index=False):
         _err(f"warning: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
-    located = geocode(filter_month(frame, month))
+    chosen = filter_month(frame, month)
+    located = geocode(chosen)
     for level in (1, 2):  # geocoding has loaded both levels; say if either needed repairs
         units = load_admin(level)
         if units.attrs.get("repaired"):
@@ -110,6 +111,8 @@ def _load(
             "kept without admin codes"
         )
     _err(report.summary())
+    if month is not None:  # the filter accounts for its rows too
+        _err(f"{len(chosen)} of the {report.kept} rows kept are in {month}")
     problems = len(report.rejected) + len(report.flagged) + len(unplaced)
     if strict and problems:
         raise GeoError(f"--strict: {problems} problem(s) in the input (listed above); nothing was written.")
@@ -248,8 +251,11 @@ def render(
         if lo > hi:
             raise GeoError(f"No incidents fall in the range asked for (the data ends {hi}, before {lo}).")
         steps = [str(p) for p in pd.period_range(lo, hi, freq="M")]
-        frame = frame[dated.isin(steps)].reset_index(drop=True)
+        within = dated.isin(steps)
         span = lo if lo == hi else f"{lo} to {hi}"
+        if not single:
+            _err(f"{int(within.sum())} of the {len(frame)} rows kept are in {span}")
+        frame = frame[within].reset_index(drop=True)
         if frame.empty:
             _err(f"warning: no incidents in {span}; the map shows empty choropleths")
         elif actor:
@@ -589,6 +595,8 @@ def geocode_cmd(
     with _user_errors():
         started = time.perf_counter()
         frame = read_places(path)
+        for warning in frame.attrs.get("warnings", []):
+            _err(f"warning: {warning}")
         fallback = None
         if online:
             from geo.geocoders import OnlineFallback
