@@ -91,6 +91,16 @@ _SUB_EVENT_TYPE = {s.casefold(): s for subs in EVENT_TYPES.values() for s in sub
 _PARENT = {s.casefold(): t for t, subs in EVENT_TYPES.items() for s in subs}
 
 
+def _per_value(values: pd.Series, convert) -> np.ndarray:
+    """``convert`` (Series of distinct texts -> array-like) applied to each distinct value once.
+
+    Files hold few distinct dates, counts or event types, so this is much cheaper than
+    converting every row.
+    """
+    codes, uniques = pd.factorize(values.fillna("").astype(str), use_na_sentinel=False)
+    return np.asarray(convert(pd.Series(uniques, dtype=object)))[codes]
+
+
 def parse_dates(values: pd.Series) -> pd.Series:
     """The one parser of event dates: ``YYYY-MM-DD`` in ASCII digits, zero-padded, a real day.
 
@@ -106,12 +116,12 @@ def parse_dates(values: pd.Series) -> pd.Series:
     pandas.Series
         Timestamps, NaT where the text is not such a date.
     """
-    # Files hold few distinct dates: each is parsed once.
-    codes, uniques = pd.factorize(values.fillna("").astype(str), use_na_sentinel=False)
-    text = pd.Series(uniques, dtype=object).str.strip()
-    iso = text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False).astype(bool)
-    parsed = pd.to_datetime(text.where(iso, ""), format="%Y-%m-%d", errors="coerce")
-    return pd.Series(parsed.to_numpy()[codes], index=values.index)
+    def parse(text: pd.Series) -> pd.Series:
+        text = text.str.strip()
+        iso = text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False).astype(bool)
+        return pd.to_datetime(text.where(iso, ""), format="%Y-%m-%d", errors="coerce")
+
+    return pd.Series(_per_value(values, parse), index=values.index)
 
 
 def _iso_date(s: pd.Series) -> pd.Series:
@@ -138,7 +148,7 @@ def _int_in(allowed: set[int]):
 
 def _numbers(s: pd.Series) -> pd.Series:
     """Text as floats (NaN where not a number), so 10^20 or 2^63 never wrap around as integers."""
-    return pd.to_numeric(s, errors="coerce").astype(float)
+    return pd.Series(_per_value(s, lambda t: pd.to_numeric(t, errors="coerce").astype(float)), index=s.index)
 
 
 def _non_negative_int(s: pd.Series) -> pd.Series:
@@ -165,9 +175,7 @@ def _in_range(lo: float, hi: float):
 
 
 def _vocabulary_key(s: pd.Series) -> pd.Series:
-    codes, uniques = pd.factorize(s.fillna("").astype(str), use_na_sentinel=False)  # a few distinct values
-    keys = pd.Series(uniques, dtype=object).str.strip().str.casefold().to_numpy()
-    return pd.Series(keys[codes], index=s.index, dtype=object)
+    return pd.Series(_per_value(s, lambda t: t.str.strip().str.casefold()), index=s.index, dtype=object)
 
 
 def _in_vocabulary(table: dict[str, str]):
@@ -306,5 +314,5 @@ def spell_event_types(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col, table in (("event_type", _EVENT_TYPE), ("sub_event_type", _SUB_EVENT_TYPE)):
         if col in out:
-            out[col] = _vocabulary_key(out[col]).map(table).fillna(out[col])
+            out[col] = _per_value(out[col], lambda t: [table.get(v.strip().casefold(), v) for v in t])
     return out

@@ -243,10 +243,10 @@ print(json.dumps(results))
 
 
 def in_child(cases: list[tuple[list[str], dict[str, str]]]) -> list[tuple[int, str, str]]:
-    """Run CLI invocations in one child process with a deadline and at most 2 GB of address space."""
+    """Run CLI invocations in one child process with a deadline and at most 4 GB of address space."""
 
     def limit_memory() -> None:  # a regression fails with MemoryError, not by filling the machine
-        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
     try:
         done = subprocess.run([sys.executable, "-c", _DRIVER, json.dumps(cases)], capture_output=True, text=True,
