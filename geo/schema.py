@@ -314,5 +314,6 @@ def spell_event_types(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col, table in (("event_type", _EVENT_TYPE), ("sub_event_type", _SUB_EVENT_TYPE)):
         if col in out:
-            out[col] = _per_value(out[col], lambda t: [table.get(v.strip().casefold(), v) for v in t])
+            spelt = _per_value(out[col], lambda t: [table.get(v.strip().casefold(), v) for v in t])
+            out[col] = pd.Series(spelt, index=out.index, dtype=out[col].dtype)
     return out
