@@ -174,7 +174,8 @@ def _load(
         _err(f"rejected: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
     for rec in report.flagged.itertuples(index=False):
         _err(f"warning: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
-    located = geocode(filter_month(frame, month))
+    chosen = filter_month(frame, month)
+    located = geocode(chosen)
     for level in (1, 2):  # geocoding has loaded both levels; say if either needed repairs
         units = load_admin(level)
         if units.attrs.get("repaired"):
@@ -187,6 +188,8 @@ def _load(
             "kept without admin codes"
         )
     _err(report.summary())
+    if month is not None:  # the filter accounts for its rows too
+        _err(f"{len(chosen)} of the {report.kept} rows kept are in {month}")
     problems = len(report.rejected) + len(report.flagged) + len(unplaced)
     if strict and problems:
         raise GeoError(f"--strict: {problems} problem(s) in the input (listed above); nothing was written.")
@@ -422,8 +425,11 @@ def render(
             raise GeoError(f"No incidents fall in the range asked for (the data ends {hi}, before {lo}).")
         steps = [str(p) for p in pd.period_range(lo, hi, freq="M")]
         shown = [before, after] if compare is not None else steps
-        frame = everything[dated.isin(shown)].reset_index(drop=True)
+        within = dated.isin(shown)
         span = " and ".join(shown) if compare is not None else (lo if lo == hi else f"{lo} to {hi}")
+        _err(f"{int(within.sum())} of the {len(everything)} rows kept{' that involve the actors asked for' if wanted else ''} "
+             f"are in {span}")
+        frame = everything[within].reset_index(drop=True)
         if frame.empty:
             who = f" involve {', '.join(wanted)}" if wanted else ""
             _err(f"warning: no incidents in {span}{who}; the map shows empty choropleths")
@@ -797,6 +803,8 @@ def geocode_cmd(
     with _user_errors():
         started = time.perf_counter()
         frame = read_places(path)
+        for warning in frame.attrs.get("warnings", []):
+            _err(f"warning: {warning}")
         fallback = None
         if online:
             from geo.geocoders import OnlineFallback
