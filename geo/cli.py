@@ -380,7 +380,7 @@ def render(
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
 ) -> None:
-    """Write a self-contained HTML map of one month, of a range of months with a time control, or of the change between two months.
+    """Write one self-contained HTML map: a month, a range of months (with a time control), or the change between two months.
 
     Layers, each toggleable: a province and a district choropleth (--level), and one point layer per actor; province names, neighbouring countries and a trend panel (incidents per month by actor, for the whole map or a clicked unit). The file draws with no network unless --cdn is given. The last line printed is the path written (the PNG's last, when --png is given).
 
