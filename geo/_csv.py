@@ -1,11 +1,170 @@
-"""CSV text as people save it: the encodings and separators spreadsheets write."""
+"""CSV text as people save it: the encodings and separators spreadsheets write, read within limits.
+
+Every input file the CLI reads (incident files, places to geocode, articles) is opened by
+:func:`read_input`: regular files only, never more than ``GEO_MAX_INPUT_MB`` megabytes, and a
+binary file is refused at its first megabyte. :func:`read_records` splits incident CSVs into
+rows and accounts for each one: kept, or rejected with its row number and the reason.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
+import os
+import stat
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
 
 from geo._errors import GeoError
+
+#: Largest input file read, in megabytes, unless ``GEO_MAX_INPUT_MB`` says otherwise.
+MAX_INPUT_MB = 512
+MAX_INPUT_ENV = "GEO_MAX_INPUT_MB"
+#: Longest cell kept, in characters (the csv module's default field limit): a longer one rejects its row.
+MAX_CELL = 131_072
+#: Longest value quoted back in a message or a rejects file.
+SHOWN = 80
+PROBLEM = ["row", "column", "value", "reason"]
+_CHUNK = 1 << 20
+_EOF = "\ue000geo-end-of-file\ue000"  # private-use text no real file holds
+_KINDS = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+          (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")]
+
+
+def max_input_bytes() -> int:
+    """The size limit for one input file, in bytes (``GEO_MAX_INPUT_MB``, default 512).
+
+    Raises
+    ------
+    GeoError
+        When ``GEO_MAX_INPUT_MB`` is set to something other than a positive number.
+    """
+    value = os.environ.get(MAX_INPUT_ENV, "").strip()
+    try:
+        megabytes = float(value) if value else MAX_INPUT_MB
+    except ValueError:
+        megabytes = -1.0
+    if not 0 < megabytes < float("inf"):
+        raise GeoError(f"{MAX_INPUT_ENV}={value!r} is not a positive number of megabytes.")
+    return int(megabytes * 1024 * 1024)
+
+
+def read_input(path: str | os.PathLike[str], what: str = "file", *, binary_ok: bool = False) -> bytes:
+    """The bytes of an input file, read in chunks and never past the size limit.
+
+    Parameters
+    ----------
+    path
+        The file to read.
+    what
+        What the file is, for messages ("incident file", "article").
+    binary_ok
+        Keep NUL bytes; by default a file holding them (and no UTF-16 BOM) is refused at the
+        chunk where they appear, so a huge binary or sparse file is never read whole.
+
+    Raises
+    ------
+    GeoError
+        When the file cannot be opened, is not a regular file (a folder, FIFO, device or
+        socket), is larger than :func:`max_input_bytes`, or is binary.
+    """
+    path = Path(path)
+    limit = max_input_bytes()
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise GeoError(f"Could not read the {what} {path}: {exc.strerror or exc}.") from None
+    with open(fd, "rb", closefd=True) as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise GeoError(f"The {what} {path} is {kind}, not a regular file; save the data to a file and give that.")
+        too_big = GeoError(f"The {what} {path} is larger than {limit / 2**20:,.6g} MB, the limit for one input "
+                           f"file; split it, or set {MAX_INPUT_ENV} to a higher number of megabytes.")
+        if os.fstat(fd).st_size > limit:
+            raise too_big
+        chunks, total, check_nul = [], 0, not binary_ok
+        # Sizes can lie (/proc files say 0; a file may grow), so the limit holds while reading too.
+        while chunk := handle.read(min(_CHUNK, limit + 1 - total)):
+            if not chunks and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                check_nul = False  # UTF-16 text is half NUL bytes
+            if check_nul and b"\x00" in chunk:
+                raise GeoError(f"The {what} {path} contains NUL bytes, so it is not a CSV text file; "
+                               "save it as 'CSV UTF-8'.")
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise too_big
+    return b"".join(chunks)
+
+
+@dataclass
+class Text:
+    """Decoded text, and the lines that came in another encoding than the rest of the file.
+
+    ``mixed`` holds 1-based line numbers (lines end at ``\\n``) decoded as ``mixed_as`` in a
+    file otherwise ``encoding``: rows pasted from another export, which would otherwise be
+    silent mojibake (``HÃ©rat``) one way or the other.
+    """
+
+    text: str
+    encoding: str
+    mixed: list[int] = field(default_factory=list)
+    mixed_as: str = ""
+
+    @property
+    def mixed_reason(self) -> str:
+        """What to say about each line in ``mixed``."""
+        return (f"is {self.mixed_as} text in a file that is otherwise {self.encoding}: read as {self.mixed_as}; "
+                "check its spelling")
+
+
+def decode(raw: bytes, path: Path, what: str = "file") -> Text:
+    """Decode ``raw``: UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252, per line when mixed.
+
+    Raises
+    ------
+    GeoError
+        When the text is none of those encodings.
+    """
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" is UTF-16 with a BOM
+        try:
+            return Text(raw.decode("utf-16"), "UTF-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return Text(raw.decode("utf-8-sig"), "UTF-8")
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8 as a whole: Windows-1252 (Excel on Windows still writes it), or a mix of both
+    # when rows from different exports were pasted together. Each line is decoded on its own.
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    lines = raw.split(b"\n")
+    utf8, cp1252, texts = [], [], []
+    for number, line in enumerate(lines, start=1):
+        try:
+            texts.append(line.decode("utf-8"))
+            if not line.isascii():
+                utf8.append(number)
+        except UnicodeDecodeError:
+            try:
+                texts.append(line.decode("cp1252"))
+            except UnicodeDecodeError:
+                raise GeoError(f"Line {number} of the {what} {path} is neither UTF-8 nor Windows-1252 text; "
+                               "save the file as 'CSV UTF-8'.") from None
+            cp1252.append(number)
+    if not utf8:
+        return Text(raw.decode("cp1252"), "Windows-1252")
+    # Name the rows in the minority encoding: those are the ones to check.
+    if len(cp1252) <= len(utf8):
+        return Text("\n".join(texts), "UTF-8", cp1252, "Windows-1252")
+    return Text("\n".join(texts), "Windows-1252", utf8, "UTF-8")
 
 
 def decode_text(path: Path, what: str = "file") -> str:
@@ -14,30 +173,206 @@ def decode_text(path: Path, what: str = "file") -> str:
     Raises
     ------
     GeoError
-        When the file cannot be read, holds NUL bytes (binary), or is none of those encodings.
+        When the file cannot be read (see :func:`read_input`) or is none of those encodings.
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise GeoError(f"Could not read the {what} {path}: {exc.strerror or exc}.") from None
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" is UTF-16 with a BOM
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    if b"\x00" in raw:
-        raise GeoError(f"The {what} {path} contains NUL bytes, so it is not a CSV text file; save it as 'CSV UTF-8'.")
-    for encoding in ("utf-8-sig", "cp1252"):  # Excel on Windows still writes cp1252
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise GeoError(f"The {what} {path} is neither UTF-8 nor Windows-1252 text; save it as 'CSV UTF-8'.")
+    return decode(read_input(path, what), Path(path), what).text
 
 
 def sniff_delimiter(text: str) -> str:
     """The separator of the header line: comma, semicolon (European Excel) or tab."""
     try:
-        return csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
+        return csv.Sniffer().sniff(text[: text.find("\n")] if "\n" in text else text, delimiters=",;\t").delimiter
     except csv.Error:
         return ","
+
+
+def check_header(header: list[str], path: Path, what: str = "file") -> None:
+    """Refuse a header with a repeated or empty column name (which column would a value be?).
+
+    Raises
+    ------
+    GeoError
+        Naming the repeated columns, or saying one has no name.
+    """
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes or "" in header:
+        found = f"repeats the column(s) {', '.join(dupes)}" if dupes else "has a column with no name"
+        raise GeoError(f"The header of the {what} {path} {found}; each column needs one distinct name.")
+
+
+def shown(value: object) -> str:
+    """``value`` as text short enough to quote in a message (cut at :data:`SHOWN` characters)."""
+    text = str(value)
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
+@dataclass
+class Records:
+    """A CSV split into rows, every one accounted for.
+
+    ``frame`` holds the rows with one field per column (all text), indexed by spreadsheet row
+    number (the header is row 1); ``rejected`` one line per row that could not become one (wrong
+    number of fields, empty, inside an unterminated quote, a cell over :data:`MAX_CELL`);
+    ``flagged`` rows kept with a warning (another encoding than the rest of the file). Both
+    have the columns row, column, value, reason. ``read == len(frame) + rejected rows``.
+    """
+
+    frame: pd.DataFrame
+    rejected: pd.DataFrame
+    flagged: pd.DataFrame
+
+    @property
+    def read(self) -> int:
+        """Rows read: those in ``frame`` plus those rejected."""
+        return len(self.frame) + int(self.rejected["row"].nunique())
+
+
+@contextmanager
+def _no_field_limit() -> Iterator[None]:
+    """Lift the csv module's field limit: a huge cell is one rejected row, not a failed file."""
+    limit = csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _ends_in_quotes(lines: list[str], delimiter: str) -> bool:
+    """Whether the csv module is still inside a quoted field when ``lines`` end."""
+    tail = lines[-1] if lines[-1].endswith(("\n", "\r")) else lines[-1] + "\n"
+    # A marker after the last line joins the last field only if a quote is still open.
+    parsed = list(csv.reader([*lines[:-1], tail, _EOF], delimiter=delimiter))
+    return len(parsed) == 1 and parsed[0][-1].endswith(_EOF)
+
+
+def _fields(line: str, delimiter: str) -> int:
+    return len(next(csv.reader([line], delimiter=delimiter), []))
+
+
+def read_records(path: str | os.PathLike[str], what: str = "file") -> Records:
+    """Read a CSV into rows, numbered as a spreadsheet shows them, each kept or rejected.
+
+    The csv module is used rather than ``pandas.read_csv`` because a row with the wrong number
+    of fields, an unterminated quote or a huge cell must become a reported reject with its row
+    number, not a failure of the file. Rows whose quoted field runs on over following lines
+    that look like rows (a closing quote is missing), or to the end of the file, are rejected,
+    and so is each row swallowed, under its own number.
+
+    Raises
+    ------
+    GeoError
+        When the file cannot be read as CSV text (see :func:`read_input`), is empty, or its
+        header repeats a column name.
+    """
+    path = Path(path)
+    decoded = decode(read_input(path, what), path, what)
+    text = decoded.text
+    if not text.strip():
+        raise GeoError(f"The {what} {path} is empty.")
+    delimiter = sniff_delimiter(text)
+    lines = io.StringIO(text, newline="").readlines()
+    with _no_field_limit():
+        return _split_rows(lines, delimiter, decoded, path, what)
+
+
+def _split_rows(lines: list[str], delimiter: str, decoded: Text, path: Path, what: str) -> Records:
+    reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        header = [h.strip() for h in next(reader)]
+        check_header(header, path, what)
+        header_end = reader.line_num
+        records, ends = [], []
+        keep, end = records.append, ends.append
+        for record in reader:
+            keep(record)
+            end(reader.line_num)
+    except csv.Error as exc:
+        raise GeoError(f"The {what} {path} is not a readable CSV near line {reader.line_num}: {exc}.") from None
+
+    width, count = len(header), len(records)
+    stops = np.asarray(ends, dtype=np.int64)
+    starts = np.concatenate([[header_end], stops]).astype(np.int64)[:count]  # physical lines starts+1 .. stops
+    fields = np.fromiter(map(len, records), dtype=np.int64, count=count)
+    empty = np.fromiter((not "".join(r).strip() for r in records), dtype=bool, count=count)
+    blank = empty & (fields <= 1)  # a blank line is not a row; a line of separators is
+    problems: list[tuple[int, int | None, str, str, str]] = []  # (record, swallowed line or None, column, value, reason)
+    swallowed = np.zeros(count, dtype=np.int64)
+
+    # Quoted fields spanning lines: legitimate in a note, but a missing closing quote swallows
+    # the rows after it. Few records span lines, so this loop is short.
+    suspects = set(np.flatnonzero(stops - starts > 1).tolist())
+    if count and _ends_in_quotes(lines[starts[-1]: stops[-1]], delimiter):
+        suspects.add(count - 1)
+    for i in sorted(suspects):
+        body = lines[starts[i] + 1: stops[i]]
+        at_eof = i == count - 1 and _ends_in_quotes(lines[starts[i]: stops[i]], delimiter)
+        # Lines wholly inside an open quote hold no quote character; a whole row among them
+        # means the quote swallowed it. The line where the quote closes counts only then.
+        inside = body if at_eof else body[:-1]
+        rows = [k for k, line in enumerate(inside) if '"' not in line and _fields(line, delimiter) == width]
+        if not rows and not at_eof:
+            continue  # a note over several lines
+        if not at_eof and _fields(body[-1], delimiter) == width:
+            rows.append(len(body) - 1)
+        record = records[i]
+        k = next((k for k, f in enumerate(record) if "\n" in f or "\r" in f), len(record) - 1)
+        field_name = f"the {header[k]} field" if k < width else "a field"
+        runs = f"runs on over {len(rows)} following line(s) that look like rows" if rows else "runs on"
+        until = " to the end of the file" if at_eof else ""
+        problems.append((i, None, "(row)", lines[starts[i]].rstrip("\r\n"),
+                         f"opens a quote in {field_name} that is not closed on its line: it {runs}{until}"))
+        for n, k in enumerate(rows, start=1):
+            problems.append((i, n, "(row)", body[k].rstrip("\r\n"),
+                             f"is inside {field_name} of row {{row}}, whose closing quote is missing"))
+        swallowed[i] = len(rows)
+    quoted = np.zeros(count, dtype=bool)
+    quoted[[p[0] for p in problems]] = True
+
+    ragged = np.flatnonzero((fields != width) & ~blank & ~empty & ~quoted)
+    problems += [(i, None, "(row)", delimiter.join(records[i]),
+                  f"has {fields[i]} fields where the header has {width}") for i in ragged]
+    problems += [(i, None, "(row)", "", "is an empty row (separators only)") for i in np.flatnonzero(empty & ~blank)]
+
+    # A cell can only be over the limit in a record whose text is: check those alone.
+    sizes = np.concatenate([[0], np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines)))])
+    already = {p[0] for p in problems}
+    for i in np.flatnonzero(sizes[stops] - sizes[starts] > MAX_CELL):
+        if i in already:
+            continue
+        for k, cell in enumerate(records[i][:width]):
+            if len(cell) > MAX_CELL:
+                problems.append((i, None, header[k], cell,
+                                 f"is {len(cell):,} characters long, over the limit of {MAX_CELL:,} for one cell"))
+
+    # Spreadsheet row numbers: one per record (blank lines included, as a spreadsheet shows
+    # them), plus one for each row an unterminated quote swallowed.
+    numbers = np.arange(2, count + 2, dtype=np.int64) + np.cumsum(swallowed) - swallowed
+    bad = np.zeros(count, dtype=bool)
+    bad[[p[0] for p in problems]] = True
+    good = np.flatnonzero(~bad & ~blank)
+    frame = pd.DataFrame(
+        records if len(good) == count else [records[i] for i in good],
+        columns=header, index=pd.Index(numbers[good], dtype=int), dtype=str,
+    )
+    rejected = pd.DataFrame(
+        [(int(numbers[i]) + (n or 0), column, shown(value), reason.replace("{row}", str(numbers[i])))
+         for i, n, column, value, reason in problems],
+        columns=PROBLEM,
+    )
+    return Records(frame, rejected.sort_values("row", kind="stable", ignore_index=True),
+                   _mixed_rows(decoded, lines, stops, numbers, header_end))
+
+
+def _mixed_rows(decoded: Text, lines: list[str], stops: np.ndarray, numbers: np.ndarray,
+                header_end: int) -> pd.DataFrame:
+    """One warning per row holding a line in the file's minority encoding."""
+    flagged = []
+    for line in decoded.mixed:
+        if line <= header_end or not len(stops):
+            row = 1
+        else:
+            i = min(int(np.searchsorted(stops, line)), len(stops) - 1)
+            row = int(numbers[i])
+        text = lines[line - 1].rstrip("\r\n") if line <= len(lines) else ""
+        flagged.append((row, "(row)", shown(text), decoded.mixed_reason))
+    return pd.DataFrame(flagged, columns=PROBLEM).drop_duplicates("row", ignore_index=True)

@@ -212,11 +212,13 @@ def _load(
 
     if client is None:
         frame, report = read_incidents(paths)
-        located = geocode(filter_month(frame, month))
+        chosen = filter_month(frame, month)
+        located = geocode(chosen)
     else:
         from geo.distributed import load_incidents
 
         located, report = load_incidents(paths, month, client=client)
+        chosen = located  # the month's rows, geocoded: as many
     for rec in report.rejected.itertuples(index=False):
         _err(f"rejected: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
     for rec in report.flagged.itertuples(index=False):
@@ -235,6 +237,8 @@ def _load(
             "kept without admin codes"
         )
     _err(report.summary())
+    if month is not None:  # the filter accounts for its rows too
+        _err(f"{len(chosen)} of the {report.kept} rows kept are in {month}")
     problems = len(report.rejected) + len(report.flagged) + len(unplaced)
     if strict and problems:
         raise GeoError(f"--strict: {problems} problem(s) in the input (listed above); nothing was written.")
@@ -438,7 +442,7 @@ def render(
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
 ) -> None:
-    """Write a self-contained HTML map of one month, of a range of months with a time control, or of the change between two months.
+    """Write one self-contained HTML map: a month, a range of months (with a time control), or the change between two months.
 
     Layers, each toggleable: a province and a district choropleth (--level), and one point layer per actor; province names, neighbouring countries and a trend panel (incidents per month by actor, for the whole map or a clicked unit). The file draws with no network unless --cdn is given. The last line printed is the path written (the PNG's last, when --png is given).
 
@@ -489,8 +493,11 @@ def render(
             raise GeoError(f"No incidents fall in the range asked for (the data ends {hi}, before {lo}).")
         steps = [str(p) for p in pd.period_range(lo, hi, freq="M")]
         shown = [before, after] if compare is not None else steps
-        frame = everything[dated.isin(shown)].reset_index(drop=True)
+        within = dated.isin(shown)
         span = " and ".join(shown) if compare is not None else (lo if lo == hi else f"{lo} to {hi}")
+        _err(f"{int(within.sum())} of the {len(everything)} rows kept{' that involve the actors asked for' if wanted else ''} "
+             f"are in {span}")
+        frame = everything[within].reset_index(drop=True)
         if frame.empty:
             who = f" involve {', '.join(wanted)}" if wanted else ""
             _err(f"warning: no incidents in {span}{who}; the map shows empty choropleths")
@@ -874,6 +881,8 @@ def geocode_cmd(
     with _user_errors():
         started = time.perf_counter()
         frame = read_places(path)
+        for warning in frame.attrs.get("warnings", []):
+            _err(f"warning: {warning}")
         fallback = None
         if online:
             from geo.geocoders import OnlineFallback

@@ -70,6 +70,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from geo._csv import read_input
 from geo._dates import DateSpan, find_dates
 from geo._errors import GeoError
 from geo.actors import actor_aliases, actor_key, actor_table
@@ -1753,13 +1754,11 @@ def read_article(path: str | Path, published: date | None = None, source: str | 
     Raises
     ------
     GeoError
-        When the file cannot be read, is empty or is binary.
+        When the file cannot be read (a missing or non-regular file, one over the size limit), is empty
+        or is binary.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise GeoError(f"Could not read the article {path}: {exc.strerror}.") from None
+    raw = read_input(path, "article", binary_ok=True)  # a regular file within the size limit
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from geo._csv import decode_text, sniff_delimiter
+from geo._csv import check_header, decode, read_input, shown, sniff_delimiter
 from geo._errors import GeoError
 from geo.boundaries import load_admin
 from geo.gazetteer import KIND_ORDER, _BRACKETS, gazetteer, level_hint, normalise, phonetic, skeleton
@@ -648,17 +648,25 @@ def read_places(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a CSV of places to geocode (UTF-8 with or without BOM, UTF-16 with BOM, or
     Windows-1252; comma, semicolon or tab separated), every value as text.
 
+    Lines in another encoding than the rest of the file are read in theirs and listed, one
+    message each, in ``frame.attrs["warnings"]``.
+
     Raises
     ------
     GeoError
-        When the file cannot be read or has no ``location`` column.
+        When the file cannot be read (not a regular file, over the size limit, binary: see
+        :func:`geo._csv.read_input`), repeats a column name or has no ``location`` column.
     """
     path = Path(path)
-    text = decode_text(path, "file of places")
+    decoded = decode(read_input(path, "file of places"), path, "file of places")
+    text = decoded.text
     if not text.strip():
         raise GeoError(f"{path} is empty; expected a CSV with a location column.")
     delimiter = sniff_delimiter(text)
     try:
+        # The header as written: read_csv would rename a repeated column (location.1) and go on.
+        names = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, nrows=1, dtype=str, keep_default_na=False)
+        check_header([str(c).strip() for c in names.iloc[0]], path, "file of places")
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as exc:
         raise GeoError(f"{path} is not a readable CSV: {str(exc).strip().rstrip('.')}; "
@@ -667,6 +675,9 @@ def read_places(path: str | os.PathLike[str]) -> pd.DataFrame:
     if "location" not in frame.columns:
         raise GeoError(f"{path} has no 'location' column (found: {', '.join(frame.columns) or 'none'}); "
                        "add one with the place names to geocode.")
+    lines = text.split("\n") if decoded.mixed else []
+    frame.attrs["warnings"] = [f"{path} line {n}: '{shown(lines[n - 1].rstrip())}' {decoded.mixed_reason}"
+                               for n in decoded.mixed]
     return frame
 
 

@@ -27,6 +27,7 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 from geopy.point import Point
 
+from geo._csv import read_input
 from geo._errors import GeoError
 from geo._fetch import require_network
 from geo._io import atomic_write_text
@@ -220,7 +221,10 @@ class OnlineFallback:
         if not self.cache_path.exists():
             return {}
         try:
-            data = json.loads(self.cache_path.read_text(encoding="utf-8"))
+            # The guarded reader: a FIFO or device named by --cache is refused, never waited on.
+            data = json.loads(read_input(self.cache_path, "online geocoding cache").decode("utf-8"))
+        except GeoError:
+            raise
         except (OSError, ValueError) as exc:
             raise GeoError(f"The online geocoding cache {self.cache_path} is not readable JSON ({exc}); "
                            "delete it or point $GEO_GEOCODE_CACHE elsewhere.") from None

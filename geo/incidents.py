@@ -7,8 +7,6 @@ and reason, so that ``read == kept + rejected`` always holds.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,12 +15,11 @@ from os import PathLike
 from pathlib import Path
 
 import pandas as pd
-import pandera.errors
 
-from geo._csv import decode_text, sniff_delimiter
+from geo._csv import read_records, shown
 from geo._errors import GeoError
 from geo.actors import canonical_actors, is_known_actor
-from geo.schema import COLUMNS, INCIDENT_SCHEMA, REQUIRED
+from geo.schema import COLUMNS, REQUIRED, row_problems, spell_event_types
 
 #: ACLED export columns mapped to ours (ACLED has no verification or URL columns).
 ACLED_COLUMNS = {
@@ -59,7 +56,8 @@ class LoadReport:
     """What happened to every row read: ``read == kept + rejected`` always holds.
 
     ``rejected`` has one line per problem that rejected a row (a row may have several);
-    ``flagged`` one line per problem that kept its row (unknown actor, id repeated across files).
+    ``flagged`` one line per problem that kept its row (unknown actor, id repeated across files,
+    text in another encoding than the rest of its file).
     Both have the columns file, row (spreadsheet row: the header is row 1), column, value, reason.
     """
 
@@ -89,86 +87,24 @@ def parse_month(month: str) -> str:
     return str(month).strip()
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows of a CSV indexed by their spreadsheet row number (header = row 1), and ragged rows.
-
-    The csv module is used rather than ``pandas.read_csv`` because a row with the wrong number
-    of fields must become a reported reject with its row number, not a failure of the file.
-    """
-    text = decode_text(path, "incident file")
-    if not text.strip():
-        raise GeoError(f"The incident file {path} is empty.")
-    delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows, lines, ragged = [], [], []
-    try:
-        header = [h.strip() for h in next(reader)]
-        dupes = sorted({h for h in header if header.count(h) > 1})
-        if dupes or "" in header:
-            what = f"repeats the column(s) {', '.join(dupes)}" if dupes else "has a column with no name"
-            raise GeoError(f"The header of the incident file {path} {what}; each column needs one distinct name.")
-        # Rows are numbered as a spreadsheet shows them (header = 1), so a quoted cell that
-        # spans lines still counts as one row.
-        for here, record in enumerate(reader, start=2):
-            if not any(f.strip() for f in record):
-                continue  # a blank line is not a row
-            if len(record) != len(header):
-                ragged.append((here, "(row)", delimiter.join(record)[:80],
-                               f"has {len(record)} fields where the header has {len(header)}"))
-                continue
-            rows.append(record)
-            lines.append(here)
-    except csv.Error as exc:
-        raise GeoError(f"The incident file {path} is not a readable CSV near row {reader.line_num}: {exc}.") from None
-    frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, dtype=int), dtype=str)
-    problems = pd.DataFrame(ragged, columns=["row", "column", "value", "reason"])
-    return frame, problems
-
-
 def _from_acled(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[[c for c in ACLED_COLUMNS if c in frame]].rename(columns=ACLED_COLUMNS)
-    # ACLED exports write dates as "03 April 2023" (older) or ISO (newer).
+    # ACLED exports write dates as "03 April 2023" (older) or ISO (newer, checked as ours are).
     dates = pd.to_datetime(out["event_date"], format="%d %B %Y", errors="coerce")
-    iso = pd.to_datetime(out["event_date"], format="%Y-%m-%d", errors="coerce")
-    out["event_date"] = dates.fillna(iso).dt.strftime("%Y-%m-%d").where(dates.notna() | iso.notna(), out["event_date"])
+    out["event_date"] = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), out["event_date"])
     out["verification"] = "unknown"
     return out
 
 
 def _validate(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split ``frame`` into valid rows and a table of problems (one row per problem)."""
-    problems = []
-    try:
-        INCIDENT_SCHEMA.validate(frame, lazy=True)
-    except pandera.errors.SchemaErrors as exc:
-        fc = exc.failure_cases.dropna(subset=["index"])
-        problems.append(
-            pd.DataFrame(
-                {
-                    "row": fc["index"].astype(int).to_numpy(),
-                    "column": fc["column"].astype(str).to_numpy(),
-                    "value": fc["failure_case"].astype(str).to_numpy(),
-                    "reason": fc["check"].astype(str).to_numpy(),
-                }
-            )
-        )
-    dup = frame["incident_id"].str.strip().duplicated(keep="first") & (frame["incident_id"].str.strip() != "")
-    if dup.any():
-        problems.append(
-            pd.DataFrame(
-                {"row": frame.index[dup], "column": "incident_id", "value": frame.loc[dup, "incident_id"],
-                 "reason": "duplicates an earlier incident_id in the same file"}
-            )
-        )
-    table = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=["row", "column", "value", "reason"])
-    bad = set(table["row"])
+    table = row_problems(frame)
     table.insert(0, "file", str(path))
-    table["row"] = table["row"].astype(int)
-    return frame.drop(index=list(bad)), table.sort_values(["row", "column"], ignore_index=True)
+    return frame.drop(index=table["row"].unique()), table
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
+    out = spell_event_types(frame)
     for col in COLUMNS:
         if col not in out:
             out[col] = ""
@@ -214,9 +150,10 @@ def read_incidents(paths: Sequence[str | PathLike[str]] | None = None) -> tuple[
         When a file cannot be read as CSV text or lacks a required column.
     """
     report = LoadReport()
-    frames, rejects = [], []
+    frames, rejects, mixed = [], [], []
     for path in [Path(p) for p in (paths or [sample_path()])]:
-        frame, ragged = _read_csv(path)
+        records = read_records(path, "incident file")  # rows by spreadsheet number; ragged, empty... rejected
+        frame = records.frame
         if "event_id_cnty" in frame.columns:
             frame = _from_acled(frame)
         missing = [c for c in REQUIRED if c not in frame.columns]
@@ -225,9 +162,10 @@ def read_incidents(paths: Sequence[str | PathLike[str]] | None = None) -> tuple[
                 f"The incident file {path} lacks the required column(s) {', '.join(missing)} "
                 f"(found: {', '.join(frame.columns) or 'none'}); expected our schema or an ACLED export."
             )
-        report.read += len(frame) + len(ragged)
+        report.read += records.read
         kept, problems = _validate(frame, path)
-        rejects += [ragged.assign(file=str(path))[PROBLEM_COLUMNS], problems]
+        rejects += [records.rejected.assign(file=str(path))[PROBLEM_COLUMNS], problems]
+        mixed.append(records.flagged.assign(file=str(path))[PROBLEM_COLUMNS])
         frames.append(_tidy(kept).assign(input_file=str(path), input_row=kept.index.to_numpy()))
     report.rejected = pd.concat(rejects, ignore_index=True).sort_values(["file", "row"], ignore_index=True)
     incidents = pd.concat(frames, ignore_index=True)
@@ -240,9 +178,12 @@ def read_incidents(paths: Sequence[str | PathLike[str]] | None = None) -> tuple[
                 "reason": "also appears in an earlier file; kept as a separate row",
             }),
             _flag_unknown_actors(incidents),
+            *mixed,
         ],
         ignore_index=True,
     ).sort_values(["file", "row"], ignore_index=True)
+    for table in (report.rejected, report.flagged):  # a 100,000-character cell is quoted, not copied
+        table["value"] = table["value"].map(shown)
     return incidents, report
 
 

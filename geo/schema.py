@@ -1,8 +1,10 @@
-"""The incident schema: one place for the columns every output uses and their vocabularies."""
+"""The incident schema: one place for the columns every output uses, their vocabularies and row checks."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pandera.errors
 import pandera.pandas as pa
 
 #: Output columns, in this order, for every command and API function.
@@ -51,7 +53,7 @@ VERIFICATION = {
     "unknown": "not assessed",
 }
 
-#: ACLED's event types and the sub-event types this project uses (ACLED codebook 2023).
+#: ACLED's event types and their sub-event types (ACLED codebook 2023): the only ones accepted.
 EVENT_TYPES: dict[str, list[str]] = {
     "Battles": ["Armed clash", "Government regains territory", "Non-state actor overtakes territory"],
     "Explosions/Remote violence": [
@@ -77,16 +79,62 @@ EVENT_TYPES: dict[str, list[str]] = {
     ],
 }
 
+#: Earliest event_date accepted: ACLED's records start in 1997, so an earlier year is a typo.
+FIRST_DATE = "1900-01-01"
+#: Most fatalities accepted for one event: ACLED's largest single events are in the thousands,
+#: so more is a typo or a number that overflowed, never a count.
+MAX_FATALITIES = 100_000
+
 _STR = dict(dtype=str, nullable=True, coerce=True)
+_EVENT_TYPE = {t.casefold(): t for t in EVENT_TYPES}
+_SUB_EVENT_TYPE = {s.casefold(): s for subs in EVENT_TYPES.values() for s in subs}
+_PARENT = {s.casefold(): t for t, subs in EVENT_TYPES.items() for s in subs}
+
+
+def _per_value(values: pd.Series, convert) -> np.ndarray:
+    """``convert`` (Series of distinct texts -> array-like) applied to each distinct value once.
+
+    Files hold few distinct dates, counts or event types, so this is much cheaper than
+    converting every row.
+    """
+    codes, uniques = pd.factorize(values.fillna("").astype(str), use_na_sentinel=False)
+    return np.asarray(convert(pd.Series(uniques, dtype=object)))[codes]
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """The one parser of event dates: ``YYYY-MM-DD`` in ASCII digits, zero-padded, a real day.
+
+    ``2023-3-5``, full-width digits and ``2023-02-30`` give NaT, like any other text.
+
+    Parameters
+    ----------
+    values
+        Dates as text (surrounding spaces are ignored).
+
+    Returns
+    -------
+    pandas.Series
+        Timestamps, NaT where the text is not such a date.
+    """
+    def parse(text: pd.Series) -> pd.Series:
+        text = text.str.strip()
+        iso = text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False).astype(bool)
+        return pd.to_datetime(text.where(iso, ""), format="%Y-%m-%d", errors="coerce")
+
+    return pd.Series(_per_value(values, parse), index=values.index)
 
 
 def _iso_date(s: pd.Series) -> pd.Series:
-    parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
-    return parsed.notna()
+    return parse_dates(s).notna()
+
+
+def _not_before_first(s: pd.Series) -> pd.Series:
+    parsed = parse_dates(s)
+    return parsed.isna() | (parsed >= pd.Timestamp(FIRST_DATE))
 
 
 def _not_future(s: pd.Series) -> pd.Series:
-    parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+    parsed = parse_dates(s)
     return parsed.isna() | (parsed <= pd.Timestamp.today().normalize())
 
 
@@ -98,10 +146,23 @@ def _int_in(allowed: set[int]):
     return check
 
 
+def _numbers(s: pd.Series) -> pd.Series:
+    """Text as floats (NaN where not a number), so 10^20 or 2^63 never wrap around as integers."""
+    return pd.Series(_per_value(s, lambda t: pd.to_numeric(t, errors="coerce").astype(float)), index=s.index)
+
+
 def _non_negative_int(s: pd.Series) -> pd.Series:
-    num = pd.to_numeric(s, errors="coerce")
+    num = _numbers(s)
     blank = s.isna() | (s.astype(str).str.strip() == "")
-    return blank | ((num >= 0) & (num == num.round()))
+    return blank | (np.isfinite(num) & (num >= 0) & (num == num.round()))
+
+
+def _at_most(limit: int):
+    def check(s: pd.Series) -> pd.Series:
+        num = _numbers(s)
+        return ~(np.isfinite(num) & (num > limit))
+
+    return check
 
 
 def _in_range(lo: float, hi: float):
@@ -109,6 +170,18 @@ def _in_range(lo: float, hi: float):
         num = pd.to_numeric(s, errors="coerce")
         blank = s.isna() | (s.astype(str).str.strip() == "")
         return blank | num.between(lo, hi)
+
+    return check
+
+
+def _vocabulary_key(s: pd.Series) -> pd.Series:
+    return pd.Series(_per_value(s, lambda t: t.str.strip().str.casefold()), index=s.index, dtype=object)
+
+
+def _in_vocabulary(table: dict[str, str]):
+    def check(s: pd.Series) -> pd.Series:
+        key = _vocabulary_key(s)
+        return (key == "") | key.isin(list(table))
 
     return check
 
@@ -125,6 +198,7 @@ INCIDENT_SCHEMA = pa.DataFrameSchema(
             **_STR,
             checks=[
                 pa.Check(_iso_date, error="is not a real date in YYYY-MM-DD form"),
+                pa.Check(_not_before_first, error=f"is before {FIRST_DATE}"),
                 pa.Check(_not_future, error="is in the future"),
             ],
         ),
@@ -145,7 +219,20 @@ INCIDENT_SCHEMA = pa.DataFrameSchema(
         "fatalities": pa.Column(
             **_STR,
             required=False,
-            checks=pa.Check(_non_negative_int, error="is not a whole number of 0 or more"),
+            checks=[
+                pa.Check(_non_negative_int, error="is not a whole number of 0 or more"),
+                pa.Check(_at_most(MAX_FATALITIES), error=f"is over {MAX_FATALITIES:,}, the most accepted for one event"),
+            ],
+        ),
+        "event_type": pa.Column(
+            **_STR,
+            required=False,
+            checks=pa.Check(_in_vocabulary(_EVENT_TYPE), error=f"is not one of ACLED's event types ({', '.join(EVENT_TYPES)})"),
+        ),
+        "sub_event_type": pa.Column(
+            **_STR,
+            required=False,
+            checks=pa.Check(_in_vocabulary(_SUB_EVENT_TYPE), error="is not one of ACLED's sub-event types"),
         ),
         "verification": pa.Column(
             **_STR,
@@ -158,3 +245,75 @@ INCIDENT_SCHEMA = pa.DataFrameSchema(
     },
     strict=False,
 )
+
+
+PROBLEMS = ["row", "column", "value", "reason"]
+
+
+def row_problems(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every problem that rejects a row of an incident table: all the row checks, in one place.
+
+    :data:`INCIDENT_SCHEMA` (each column on its own), then what spans rows or columns: a
+    repeated ``incident_id`` and a sub-event type of another event type. Vectorised, so any
+    reader that yields a table of text (the csv module today) can use it.
+
+    Parameters
+    ----------
+    frame
+        Rows as text, indexed by their row number in the file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One line per problem: row, column, value, reason; sorted by row and column.
+    """
+    problems = []
+    try:
+        INCIDENT_SCHEMA.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        fc = exc.failure_cases.dropna(subset=["index"])
+        problems.append(
+            pd.DataFrame(
+                {
+                    "row": fc["index"].astype(int).to_numpy(),
+                    "column": fc["column"].astype(str).to_numpy(),
+                    "value": fc["failure_case"].astype(str).to_numpy(),
+                    "reason": fc["check"].astype(str).to_numpy(),
+                }
+            )
+        )
+    ids = frame["incident_id"].fillna("").astype(str).str.strip()
+    dup = ids.duplicated(keep="first") & (ids != "")
+    if dup.any():
+        problems.append(
+            pd.DataFrame(
+                {"row": frame.index[dup], "column": "incident_id", "value": frame.loc[dup, "incident_id"],
+                 "reason": "duplicates an earlier incident_id in the same file"}
+            )
+        )
+    if "event_type" in frame and "sub_event_type" in frame:
+        kind, sub = _vocabulary_key(frame["event_type"]), _vocabulary_key(frame["sub_event_type"])
+        parent = sub.map(_PARENT)
+        wrong = kind.isin(list(_EVENT_TYPE)) & parent.notna() & (parent != kind.map(_EVENT_TYPE))
+        if wrong.any():
+            problems.append(
+                pd.DataFrame(
+                    {"row": frame.index[wrong], "column": "sub_event_type", "value": frame.loc[wrong, "sub_event_type"],
+                     "reason": "is a sub-event type of " + parent[wrong] + ", not of " + kind[wrong].map(_EVENT_TYPE)}
+                )
+            )
+    if not problems:
+        return pd.DataFrame(columns=PROBLEMS)
+    table = pd.concat(problems, ignore_index=True)
+    table["row"] = table["row"].astype(int)
+    return table.sort_values(["row", "column"], ignore_index=True)
+
+
+def spell_event_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """``event_type`` and ``sub_event_type`` in ACLED's spelling (the check ignores case and spaces)."""
+    out = frame.copy()
+    for col, table in (("event_type", _EVENT_TYPE), ("sub_event_type", _SUB_EVENT_TYPE)):
+        if col in out:
+            spelt = _per_value(out[col], lambda t: [table.get(v.strip().casefold(), v) for v in t])
+            out[col] = pd.Series(spelt, index=out.index, dtype=out[col].dtype)
+    return out

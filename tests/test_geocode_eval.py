@@ -90,3 +90,14 @@ def test_the_evaluation_command_prints_accuracy_and_misses(result, monkeypatch, 
     assert f"misses: {len(misses)}" in out
     for spelling in misses["spelling"]:
         assert repr(spelling) in out
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(boundaries_dir):
+    """`python -m geo.eval geocode | head -1`: the closed pipe ends the report quietly."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(f"'{sys.executable}' -m geo.eval geocode | head -c 20", shell=True,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.stdout.startswith("labelled set:")
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr

@@ -15,6 +15,7 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 from typer.testing import CliRunner
 
+from geo._errors import GeoError
 from geo.cli import app
 from geo.geocode import geocode_places
 from geo.geocoders import Gazetteer, OnlineFallback
@@ -120,6 +121,16 @@ def test_an_unavailable_service_is_given_up_and_said(boundaries_dir, tmp_path):
     assert online.unavailable and (out["match_status"] == "unresolved").all()
     assert out["match_note"].str.contains("FakeGeocoder unavailable").all()
     assert json.loads((tmp_path / "c.json").read_text()) == {}  # failures are not cached as "not found"
+
+
+def test_a_fifo_as_the_cache_is_refused_not_waited_on(boundaries_dir, tmp_path):
+    """--cache names a file the user chose: a FIFO there used to block geo geocode forever."""
+    import os
+
+    fifo = tmp_path / "cache.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(GeoError, match="FIFO.*not a regular file"):
+        OnlineFallback(FakeGeocoder({}), cache_path=fifo, min_delay_seconds=0)
 
 
 class _Nominatim(http.server.BaseHTTPRequestHandler):
