@@ -290,7 +290,7 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
     number of fields are reported by pyarrow's ``invalid_row_handler`` with their line numbers,
     and rejected with the same message. Any other file returns None: the csv module reads it.
     """
-    if decoded.mixed or text.count("\r") != text.count("\r\n"):
+    if decoded.mixed or ("\r" in text and text.count("\r") != text.count("\r\n")):
         return None
     head, newline, body = text.partition("\n")
     if '"' in head or not newline or _STRAY_QUOTE[delimiter].search(text):
@@ -305,8 +305,8 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
     # Every line must close the quotes it opens (a quote left open runs on over the next lines,
     # which the csv module accounts for). UTF-8 never uses these bytes inside a character.
     raw = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(raw == ord('"'))
-    if len(quotes) and (np.bincount(np.searchsorted(np.flatnonzero(raw == ord("\n")), quotes)) % 2).any():
+    quotes, newlines = np.flatnonzero(raw == ord('"')), np.flatnonzero(raw == ord("\n"))
+    if len(quotes) and (np.bincount(np.searchsorted(newlines, quotes)) % 2).any():
         return None
     ragged: list[tuple[int, str]] = []
 
@@ -326,7 +326,7 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    lines = body.count("\n") + (0 if body.endswith("\n") or not body else 1)
+    lines = len(newlines) + (0 if body.endswith("\n") or not body else 1)
     if table.num_rows + len(ragged) != lines or any(n is None for n, _ in ragged):
         return None  # a quoted line break, or a blank line: the csv module numbers those
     blank = None

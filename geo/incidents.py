@@ -100,7 +100,7 @@ def _validate(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFra
     """Split ``frame`` into valid rows and a table of problems (one row per problem)."""
     table = row_problems(frame)
     table.insert(0, "file", str(path))
-    return frame.drop(index=table["row"].unique()), table
+    return frame[~frame.index.isin(table["row"].unique())], table  # a mask: drop() looks up each label
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
