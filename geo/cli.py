@@ -206,6 +206,8 @@ def _load(
     ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file.
     With a dask ``client`` the work runs on its cluster and a dask frame is returned.
     """
+    import pandas as pd
+
     from geo.boundaries import load_admin
     from geo.geocode import geocode
     from geo.incidents import filter_month, read_incidents
@@ -219,10 +221,11 @@ def _load(
 
         located, report = load_incidents(paths, month, client=client)
         chosen = located  # the month's rows, geocoded: as many
-    for rec in report.rejected.itertuples(index=False):
-        _err(f"rejected: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
-    for rec in report.flagged.itertuples(index=False):
-        _err(f"warning: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
+    first = Path(paths[0]) if paths else Path("incidents")
+    target = rejects or Path(f"{first.stem}.rejects.csv")
+    notes = target.with_name(target.name.removesuffix(".csv").removesuffix(".rejects") + ".warnings.csv")
+    _print_problems("rejected", report.rejected, target)
+    counted = _print_problems("warning", report.flagged, notes)
     for level in (1, 2):  # geocoding has loaded both levels; say if either needed repairs
         units = load_admin(level)
         if units.attrs.get("repaired"):
@@ -230,12 +233,14 @@ def _load(
     unplaced = located[located["match_status"].isin(["ambiguous", "unmatched", "outside"])]
     if client is not None:
         unplaced = unplaced.compute()
-    for rec in unplaced.itertuples():
-        detail = f" ({rec.match_note})" if rec.match_note else ""
-        _err(
-            f"warning: {rec.input_file} row {rec.input_row}: location '{rec.location}' is {rec.match_status}{detail}; "
-            "kept without admin codes"
-        )
+    unplaced = pd.DataFrame({
+        "file": unplaced["input_file"].to_numpy(), "row": unplaced["input_row"].to_numpy(), "column": "location",
+        "value": unplaced["location"].to_numpy(),
+        "reason": ("is " + unplaced["match_status"] + unplaced["match_note"].where(unplaced["match_note"] == "",
+                   " (" + unplaced["match_note"] + ")") + "; kept without admin codes").to_numpy(),
+        "status": unplaced["match_status"].to_numpy(),
+    })
+    counted |= _print_problems("warning", unplaced, notes, by=["status"])
     _err(report.summary())
     if month is not None:  # the filter accounts for its rows too
         _err(f"{len(chosen)} of the {report.kept} rows kept are in {month}")
@@ -243,11 +248,40 @@ def _load(
     if strict and problems:
         raise GeoError(f"--strict: {problems} problem(s) in the input (listed above); nothing was written.")
     if report.rejected_rows:
-        first = Path(paths[0]) if paths else Path("incidents")
-        target = rejects or Path(f"{first.stem}.rejects.csv")
         atomic_write_text(target, csv_text(report.rejected))
         _err(f"rejected rows and their reasons written to {target}")
+    if counted:  # warnings were counted on stderr: every one of them goes to a side file
+        everything = pd.concat([report.flagged, unplaced.drop(columns="status")], ignore_index=True)
+        atomic_write_text(notes, csv_text(everything.sort_values(["file", "row"], kind="stable")))
+        _err(f"all {len(everything)} warnings written to {notes}")
     return located
+
+
+#: Problems of one reason printed on stderr, one line each; past this many, the rest of that
+#: reason is one line with their number (a million rows can make tens of thousands of lines),
+#: and the full list goes to the side file (rejects, or warnings).
+SHOWN_PER_REASON = 10
+
+
+def _print_problems(kind: str, table: pd.DataFrame, side: Path, by: list[str] | None = None) -> bool:
+    """Print each problem of ``table`` (file, row, column, value, reason) as one ``kind:`` line.
+
+    Problems are grouped by ``by`` (default: column and reason); past :data:`SHOWN_PER_REASON`
+    lines in a group, one line says how many more there are and where they all are. Returns
+    whether any group was cut short so.
+    """
+    if table.empty:
+        return False
+    groups = table.groupby(by or ["column", "reason"], sort=False, dropna=False)
+    rank = groups.cumcount().to_numpy()
+    for rec in table[rank < SHOWN_PER_REASON].itertuples(index=False):
+        _err(f"{kind}: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
+    sizes = groups.size()
+    for rec, size in zip(groups.head(1).itertuples(index=False), sizes.to_numpy()):
+        if size > SHOWN_PER_REASON:
+            what = f"location is {rec.status}" if by else f"{rec.column} {rec.reason}"
+            _err(f"{kind}: … and {size - SHOWN_PER_REASON:,} more rows: {what} (all {size:,} in {side})")
+    return bool((sizes > SHOWN_PER_REASON).any())
 
 
 FormatOpt = Annotated[
