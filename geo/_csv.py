@@ -279,6 +279,63 @@ def read_records(path: str | os.PathLike[str], what: str = "file") -> Records:
         return _split_rows(lines, delimiter, decoded, path, what)
 
 
+#: Suffixes of incident tables read as Parquet (GeoParquet when they carry its "geo" metadata).
+PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+
+
+def read_parquet_records(path: str | os.PathLike[str], what: str = "file") -> Records:
+    """The rows of a Parquet or GeoParquet table as text, like :func:`read_records` gives a CSV's.
+
+    Every column becomes text as a CSV of the same table would hold it (numbers as written,
+    dates as ``YYYY-MM-DD``, missing values empty), so the same checks apply to every value.
+    Rows are numbered as in that CSV: the first row is row 2. A GeoParquet table's point
+    geometries give ``latitude`` and ``longitude`` (in EPSG:4326) where the table has no such
+    columns; other geometry types leave them empty.
+
+    Raises
+    ------
+    GeoError
+        When the file cannot be read (see :func:`read_input`), is not Parquet, or repeats a
+        column name.
+    """
+    import json
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    raw = read_input(path, what, binary_ok=True)
+    try:
+        table = pq.read_table(pa.BufferReader(raw))
+    except (pa.ArrowException, OSError) as exc:
+        raise GeoError(f"The {what} {path} is not a readable Parquet file: {str(exc).strip().rstrip('.')}.") from None
+    check_header(list(table.column_names), path, what)
+    geo = json.loads((table.schema.metadata or {}).get(b"geo", b"null"))
+    primary = geo.get("primary_column", "geometry") if isinstance(geo, dict) else None
+    columns = {}
+    for name in table.column_names:
+        if name == primary:
+            continue
+        column = table[name]
+        if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+            column = pc.strftime(column, format="%Y-%m-%d")
+        columns[name.strip()] = pc.fill_null(pc.cast(column, pa.string()), "")
+    if primary in table.column_names and not {"latitude", "longitude"} & set(columns):
+        import geopandas as gpd
+        import shapely
+
+        crs = geo["columns"].get(primary, {}).get("crs", "OGC:CRS84") or "OGC:CRS84"
+        shapes = gpd.GeoSeries.from_wkb(table[primary].to_numpy(zero_copy_only=False), crs=crs).to_crs(4326)
+        point = (shapes.geom_type == "Point").to_numpy()
+        for name, coord in (("latitude", shapely.get_y), ("longitude", shapely.get_x)):
+            values = coord(shapes.to_numpy())
+            columns[name] = pa.array(np.where(point, pd.Series(values).map(repr), ""), type=pa.string())
+    frame = pa.table(columns).to_pandas() if columns else pd.DataFrame(index=range(table.num_rows))
+    frame.index = pd.RangeIndex(2, table.num_rows + 2)
+    return Records(frame, pd.DataFrame(columns=PROBLEM), pd.DataFrame(columns=PROBLEM))
+
+
 def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: str) -> Records | None:
     """The rows :func:`_split_rows` would give, through pyarrow's columnar CSV reader, or None.
 

@@ -108,7 +108,8 @@ IncidentsOpt = Annotated[
     Optional[list[Path]],
     typer.Option(
         "--incidents", "-i",
-        help="Incident CSV in the geo schema or an ACLED export; repeat for several. Default: the sample set.",
+        help="Incident CSV in the geo schema or an ACLED export (or a .parquet/.geoparquet table of the same "
+             "columns); repeat for several. Default: the sample set.",
         dir_okay=False,
     ),
 ]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo._csv import read_records, shown
+from geo._csv import PARQUET_SUFFIXES, read_parquet_records, read_records, shown
 from geo._errors import GeoError
 from geo.actors import canonical_actors, is_known_actor
 from geo.schema import COLUMNS, REQUIRED, row_problems, spell_event_types
@@ -136,7 +136,8 @@ def read_incidents(paths: Sequence[str | PathLike[str]] | None = None) -> tuple[
     Parameters
     ----------
     paths
-        CSV files; ``None`` reads the sample set shipped with the package.
+        CSV files, or Parquet/GeoParquet tables (``.parquet``, ``.geoparquet``) of the same
+        columns; ``None`` reads the sample set shipped with the package.
 
     Returns
     -------
@@ -152,7 +153,8 @@ def read_incidents(paths: Sequence[str | PathLike[str]] | None = None) -> tuple[
     report = LoadReport()
     frames, rejects, mixed = [], [], []
     for path in [Path(p) for p in (paths or [sample_path()])]:
-        records = read_records(path, "incident file")  # rows by spreadsheet number; ragged, empty... rejected
+        read = read_parquet_records if path.suffix.lower() in PARQUET_SUFFIXES else read_records
+        records = read(path, "incident file")  # rows by spreadsheet number; ragged, empty... rejected
         frame = records.frame
         if "event_id_cnty" in frame.columns:
             frame = _from_acled(frame)

@@ -90,3 +90,31 @@ def test_incidents_take_the_columnar_path(tmp_path, monkeypatch):
     frame, report = read_incidents([path])
     pdt.assert_frame_equal(frame, expected[0])
     assert report.summary() == expected[1].summary()
+
+
+def test_parquet_and_geoparquet_incidents_read_like_their_csv(tmp_path, boundaries_dir):
+    import geopandas as gpd
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    typed = pd.read_csv(sample_path())  # numbers as numbers, dates as dates: as a Parquet export holds them
+    typed["event_date"] = pd.to_datetime(typed["event_date"]).dt.date
+    typed.to_parquet(tmp_path / "sample.parquet")
+    runner = CliRunner()
+    plain = runner.invoke(app, ["incidents", "--format", "json"])
+    parquet = runner.invoke(app, ["incidents", "--format", "json", "-i", str(tmp_path / "sample.parquet")])
+    assert parquet.exit_code == 0, parquet.output
+    assert parquet.stdout == plain.stdout and "read 8 = kept 8 + rejected 0" in parquet.stderr
+    # GeoParquet in another CRS: its points give the coordinates, reverse-geocoded as any others.
+    points = gpd.GeoDataFrame(typed.drop(columns=["latitude", "longitude"]),
+                              geometry=gpd.points_from_xy([69.18] * 8, [34.53] * 8), crs=4326).to_crs(32642)
+    points.to_parquet(tmp_path / "points.geoparquet")
+    result = runner.invoke(app, ["aggregate", "--by", "adm2", "-i", str(tmp_path / "points.geoparquet")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == ["Kabul,AF0101,8,16"]  # all 8, their 16 deaths, in Kabul district
+    # A file that is not Parquet is one clear error.
+    (tmp_path / "fake.parquet").write_text("incident_id\n1\n", encoding="utf-8")
+    result = runner.invoke(app, ["incidents", "-i", str(tmp_path / "fake.parquet")])
+    assert result.exit_code == 1 and "is not a readable Parquet file" in result.stderr and "Traceback" not in result.output
