@@ -279,6 +279,13 @@ def read_records(path: str | os.PathLike[str], what: str = "file") -> Records:
         return _split_rows(lines, delimiter, decoded, path, what)
 
 
+def _positions(data: bytes, start: int, byte: int, chunk: int = 1 << 24) -> np.ndarray:
+    """Offsets (from ``start``) of ``byte`` in ``data``, scanned a chunk at a time (no file-sized temporaries)."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    found = [np.flatnonzero(view[at:at + chunk] == byte) + (at - start) for at in range(start, len(data), chunk)]
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+
 #: Suffixes of incident tables read as Parquet (GeoParquet when they carry its "geo" metadata).
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 
@@ -349,8 +356,9 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
     """
     if decoded.mixed or ("\r" in text and text.count("\r") != text.count("\r\n")):
         return None
-    head, newline, body = text.partition("\n")
-    if '"' in head or not newline or _STRAY_QUOTE[delimiter].search(text):
+    end = text.find("\n")
+    head = text[:end]
+    if end < 0 or '"' in head or _STRAY_QUOTE[delimiter].search(text):
         return None
     header = [h.strip() for h in head.rstrip("\r").split(delimiter)]
     check_header(header, path, what)
@@ -358,11 +366,13 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
     import pyarrow.compute as pc
     from pyarrow import csv as pacsv
 
-    data = body.encode("utf-8")
+    # The rows as UTF-8 bytes for pyarrow: one copy of the text (a million rows: 230 MB), sliced
+    # past the header without another.
+    data = text.encode("utf-8")
+    start = len(head.encode("utf-8")) + 1
     # Every line must close the quotes it opens (a quote left open runs on over the next lines,
     # which the csv module accounts for). UTF-8 never uses these bytes inside a character.
-    raw = np.frombuffer(data, dtype=np.uint8)
-    quotes, newlines = np.flatnonzero(raw == ord('"')), np.flatnonzero(raw == ord("\n"))
+    quotes, newlines = _positions(data, start, ord('"')), _positions(data, start, ord("\n"))
     if len(quotes) and (np.bincount(np.searchsorted(newlines, quotes)) % 2).any():
         return None
     ragged: list[tuple[int, str]] = []
@@ -373,7 +383,7 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(pa.py_buffer(data).slice(start)),
             # One thread: row numbers reach invalid_row_handler only then (and the file is one stream).
             read_options=pacsv.ReadOptions(column_names=header, use_threads=False, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, ignore_empty_lines=False,
@@ -383,7 +393,8 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    lines = len(newlines) + (0 if body.endswith("\n") or not body else 1)
+    lines = len(newlines) + (0 if text.endswith("\n") or start >= len(data) else 1)
+    del data
     if table.num_rows + len(ragged) != lines or any(n is None for n, _ in ragged):
         return None  # a quoted line break, or a blank line: the csv module numbers those
     blank = None
