@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING
 
 from geo._errors import GeoError
+
+if TYPE_CHECKING:  # the CLI reads the format names before any command needs these
+    import numpy as np
+    import pandas as pd
 
 FORMATS = ("csv", "json", "geojson")
 #: A cell starting with one of these is read as a formula by Excel, LibreOffice and Google
@@ -44,6 +44,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         A copy, or ``frame`` itself when nothing needed a quote.
     """
+    import numpy as np
+    import pandas as pd
+
     out = None
     for i in range(frame.shape[1]):
         values = frame.iloc[:, i]
@@ -68,6 +71,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 def _starts_like_formula(values: pd.Series) -> np.ndarray:
     """Which cells are text starting with a formula character (in Arrow: a 1M-row column in
     tens of milliseconds, where a Python regex per cell takes a quarter of a second)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     try:
         text = pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # lists, mixed types
@@ -152,6 +159,7 @@ def points_frame(frame: pd.DataFrame):
     Rows without coordinates are kept, with an empty geometry.
     """
     import geopandas as gpd
+    import pandas as pd
 
     lat = pd.to_numeric(frame["latitude"], errors="coerce")
     lon = pd.to_numeric(frame["longitude"], errors="coerce")
@@ -189,6 +197,7 @@ def write_table(frame: pd.DataFrame, fmt: str, path, *, layer: str = "geo") -> P
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:
+    import pandas as pd
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 

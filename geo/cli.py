@@ -14,23 +14,23 @@ import tempfile
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
-import pandas as pd
 import typer
 from typer.core import TyperGroup
 
+# Only light modules at the top: pandas, geopandas, pandera and folium are imported by the
+# commands that use them, so `geo --help` answers at once (tests/test_lazy_imports.py).
 from geo._errors import GeoError
 from geo._formats import (FILE_FORMATS, GEO_FORMATS, SUFFIX_FORMATS, check_format, csv_text, format_table,
                           geojson_text, points_frame, write_table)
 from geo._io import atomic_write_text
-from geo.actors import canonical_actor
+from geo._options import CLUSTER_AT, ENGINES, LEVEL_CHOICES, METRICS
 from geo.aggregate import KEYS, aggregate, parse_keys, with_unit_geometry
-from geo.boundaries import load_admin
-from geo.geocode import geocode
-from geo.incidents import filter_month, parse_month, read_incidents, to_schema
-from geo.maps import (CLUSTER_AT, LEVEL_CHOICES, METRICS, map_html, read_population, render_map, save_map, save_png,
-                      tile_provider)
+
+if TYPE_CHECKING:
+    import distributed
+    import pandas as pd
 
 #: Metavars for the type names typer would show (``<str>``, ``<list[Path]>``); flags show none.
 _METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH", "file": "FILE",
@@ -98,13 +98,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: rich's help renderer costs 0.2 s of imports on every `geo --help`. Like
+    # rich, it fills the terminal's width (click alone would stop at 80 columns).
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 1000},
 )
 
 IncidentsOpt = Annotated[
     Optional[list[Path]],
     typer.Option(
         "--incidents", "-i",
-        help="Incident CSV in the geo schema or an ACLED export; repeat for several. Default: the sample set.",
+        help="Incident CSV in the geo schema or an ACLED export (or a .parquet/.geoparquet table of the same "
+             "columns); repeat for several. Default: the sample set.",
         dir_okay=False,
     ),
 ]
@@ -119,6 +124,19 @@ RejectsOpt = Annotated[
         help="Where rejected rows go with their reasons (CSV). Default: <first input>.rejects.csv here.",
         dir_okay=False,
     ),
+]
+
+EngineOpt = Annotated[
+    str,
+    typer.Option(metavar="pandas|dask",
+                 help="Where read, geocode and aggregate run: pandas (this process) or dask (a dask.distributed "
+                      "cluster: a local one with a worker per core, or the one at --scheduler). Same results."),
+]
+SchedulerOpt = Annotated[
+    Optional[str],
+    typer.Option(metavar="ADDRESS",
+                 help="Address of a running dask scheduler for --engine dask, e.g. tcp://10.0.0.5:8786; the input "
+                      "files must be readable by its workers at the same paths. Default: a local cluster."),
 ]
 
 
@@ -153,6 +171,8 @@ def _user_errors() -> Iterator[None]:
 
 
 def _check_month(month: str | None) -> str | None:
+    from geo.incidents import parse_month
+
     if month is None:
         return None
     try:
@@ -161,32 +181,67 @@ def _check_month(month: str | None) -> str | None:
         raise typer.BadParameter(str(exc), param_hint="--month") from None
 
 
+@contextmanager
+def _engine(engine: str, scheduler: str | None) -> Iterator[distributed.Client | None]:
+    """None for the pandas engine; a client of the cluster for the dask engine (closed on exit)."""
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"use one of {', '.join(ENGINES)}", param_hint="--engine")
+    if engine == "pandas":
+        if scheduler:
+            raise typer.BadParameter("a scheduler is only used with --engine dask", param_hint="--scheduler")
+        yield None
+        return
+    from geo.distributed import connect
+
+    with _user_errors(), connect(scheduler) as client:
+        yield client
+
+
 def _load(
-    paths: list[Path] | None, month: str | None, *, strict: bool = False, rejects: Path | None = None
+    paths: list[Path] | None, month: str | None, *, strict: bool = False, rejects: Path | None = None,
+    client: distributed.Client | None = None,
 ) -> pd.DataFrame:
     """Read, report, filter and geocode: the common first half of every command.
 
     Every problem is printed to stderr with file, row, column and value; the totals line
     ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file.
+    With a dask ``client`` the work runs on its cluster and a dask frame is returned.
     """
-    frame, report = read_incidents(paths)
-    for rec in report.rejected.itertuples(index=False):
-        _err(f"rejected: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
-    for rec in report.flagged.itertuples(index=False):
-        _err(f"warning: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
-    chosen = filter_month(frame, month)
-    located = geocode(chosen)
+    import pandas as pd
+
+    from geo.boundaries import load_admin
+    from geo.geocode import geocode
+    from geo.incidents import filter_month, read_incidents
+
+    if client is None:
+        frame, report = read_incidents(paths)
+        chosen = filter_month(frame, month)
+        located = geocode(chosen)
+    else:
+        from geo.distributed import load_incidents
+
+        located, report = load_incidents(paths, month, client=client)
+        chosen = located  # the month's rows, geocoded: as many
+    first = Path(paths[0]) if paths else Path("incidents")
+    target = rejects or Path(f"{first.stem}.rejects.csv")
+    notes = target.with_name(target.name.removesuffix(".csv").removesuffix(".rejects") + ".warnings.csv")
+    _print_problems("rejected", report.rejected, target)
+    counted = _print_problems("warning", report.flagged, notes)
     for level in (1, 2):  # geocoding has loaded both levels; say if either needed repairs
         units = load_admin(level)
         if units.attrs.get("repaired"):
             _err(f"warning: {units.attrs['repaired']} invalid geometries repaired with make_valid in {units.attrs['source']}")
     unplaced = located[located["match_status"].isin(["ambiguous", "unmatched", "outside"])]
-    for rec in unplaced.itertuples():
-        detail = f" ({rec.match_note})" if rec.match_note else ""
-        _err(
-            f"warning: {rec.input_file} row {rec.input_row}: location '{rec.location}' is {rec.match_status}{detail}; "
-            "kept without admin codes"
-        )
+    if client is not None:
+        unplaced = unplaced.compute()
+    unplaced = pd.DataFrame({
+        "file": unplaced["input_file"].to_numpy(), "row": unplaced["input_row"].to_numpy(), "column": "location",
+        "value": unplaced["location"].to_numpy(),
+        "reason": ("is " + unplaced["match_status"] + unplaced["match_note"].where(unplaced["match_note"] == "",
+                   " (" + unplaced["match_note"] + ")") + "; kept without admin codes").to_numpy(),
+        "status": unplaced["match_status"].to_numpy(),
+    })
+    counted |= _print_problems("warning", unplaced, notes, by=["status"])
     _err(report.summary())
     if month is not None:  # the filter accounts for its rows too
         _err(f"{len(chosen)} of the {report.kept} rows kept are in {month}")
@@ -194,11 +249,40 @@ def _load(
     if strict and problems:
         raise GeoError(f"--strict: {problems} problem(s) in the input (listed above); nothing was written.")
     if report.rejected_rows:
-        first = Path(paths[0]) if paths else Path("incidents")
-        target = rejects or Path(f"{first.stem}.rejects.csv")
         atomic_write_text(target, csv_text(report.rejected))
         _err(f"rejected rows and their reasons written to {target}")
+    if counted:  # warnings were counted on stderr: every one of them goes to a side file
+        everything = pd.concat([report.flagged, unplaced.drop(columns="status")], ignore_index=True)
+        atomic_write_text(notes, csv_text(everything.sort_values(["file", "row"], kind="stable")))
+        _err(f"all {len(everything)} warnings written to {notes}")
     return located
+
+
+#: Problems of one reason printed on stderr, one line each; past this many, the rest of that
+#: reason is one line with their number (a million rows can make tens of thousands of lines),
+#: and the full list goes to the side file (rejects, or warnings).
+SHOWN_PER_REASON = 10
+
+
+def _print_problems(kind: str, table: pd.DataFrame, side: Path, by: list[str] | None = None) -> bool:
+    """Print each problem of ``table`` (file, row, column, value, reason) as one ``kind:`` line.
+
+    Problems are grouped by ``by`` (default: column and reason); past :data:`SHOWN_PER_REASON`
+    lines in a group, one line says how many more there are and where they all are. Returns
+    whether any group was cut short so.
+    """
+    if table.empty:
+        return False
+    groups = table.groupby(by or ["column", "reason"], sort=False, dropna=False)
+    rank = groups.cumcount().to_numpy()
+    for rec in table[rank < SHOWN_PER_REASON].itertuples(index=False):
+        _err(f"{kind}: {rec.file} row {rec.row}: {rec.column} '{rec.value}' {rec.reason}")
+    sizes = groups.size()
+    for rec, size in zip(groups.head(1).itertuples(index=False), sizes.to_numpy()):
+        if size > SHOWN_PER_REASON:
+            what = f"location is {rec.status}" if by else f"{rec.column} {rec.reason}"
+            _err(f"{kind}: … and {size - SHOWN_PER_REASON:,} more rows: {what} (all {size:,} in {side})")
+    return bool((sizes > SHOWN_PER_REASON).any())
 
 
 FormatOpt = Annotated[
@@ -250,6 +334,8 @@ def incidents(
     out: TableOutOpt = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    engine: EngineOpt = "pandas",
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Print geocoded incidents in the geo schema (20 columns, fixed order) to stdout, or write them to --out.
 
@@ -257,10 +343,14 @@ def incidents(
 
     Example: geo incidents --month 2023-03 --out march.gpkg
     """
+    from geo.incidents import to_schema
+
     month = _check_month(month)
     fmt = _table_format(fmt, out)
-    with _user_errors():
-        located = _load(paths, month, strict=strict, rejects=rejects)
+    with _engine(engine, scheduler) as client, _user_errors():
+        located = _load(paths, month, strict=strict, rejects=rejects, client=client)
+        if client is not None:
+            located = located.compute()
         _emit(to_schema(located), fmt, out, "incidents", points=True)
 
 
@@ -273,6 +363,8 @@ def aggregate_cmd(
     out: TableOutOpt = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    engine: EngineOpt = "pandas",
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Count incidents and sum fatalities by month, actor, admin unit, event type or verification.
 
@@ -282,6 +374,8 @@ def aggregate_cmd(
 
     Example: geo aggregate --by month,adm1 --out provinces.gpkg
     """
+    from geo.incidents import to_schema
+
     month = _check_month(month)
     fmt = _table_format(fmt, out)
     try:
@@ -291,13 +385,16 @@ def aggregate_cmd(
     if fmt in GEO_FORMATS and not {"adm1", "adm2"} & set(keys):
         raise typer.BadParameter(f"--format {fmt} draws each row's admin unit: add adm1 or adm2 to --by "
                                  "(e.g. --by month,adm1)", param_hint="--by")
-    with _user_errors():
-        table = aggregate(to_schema(_load(paths, month, strict=strict, rejects=rejects)), keys)
+    with _engine(engine, scheduler) as client, _user_errors():
+        located = _load(paths, month, strict=strict, rejects=rejects, client=client)
+        table = aggregate(located if client is not None else to_schema(located), keys)
         _emit(table, fmt, out, "aggregate")
 
 
 def _check_range(month: str | None, first: str | None, last: str | None) -> tuple[str, str] | None:
     """The months asked for, as (first, last); None when only a range's open end is given."""
+    from geo.incidents import parse_month
+
     checked = {}
     for hint, value in (("--month", month), ("--from", first), ("--to", last)):
         try:
@@ -386,6 +483,12 @@ def render(
 
     Examples: geo render --month 2023-03; geo render --compare 2023-02 2023-03; geo render --month 2023-03 --per 100000 --population pop.csv
     """
+    import pandas as pd
+
+    from geo.actors import canonical_actor
+    from geo.incidents import to_schema
+    from geo.maps import map_html, read_population, render_map, save_map, save_png, tile_provider
+
     if compare is not None:
         if month or first or last:
             raise typer.BadParameter("give either --compare or --month/--from/--to, not both", param_hint="--compare")
@@ -465,6 +568,8 @@ def render(
 
 
 def _check_month_hint(value: str, hint: str) -> str:
+    from geo.incidents import parse_month
+
     try:
         return parse_month(value)
     except GeoError as exc:
@@ -496,6 +601,8 @@ def _default_name(steps: list[str], compare: tuple[str, str] | None, paths: list
 
 def _period_label(months: list[str]) -> str:
     """'March 2023', 'March–April 2023' or 'December 2022 – April 2023'."""
+    import pandas as pd
+
     first, last = pd.Period(months[0], freq="M"), pd.Period(months[-1], freq="M")
     if first == last:
         return first.strftime("%B %Y")
@@ -643,6 +750,8 @@ def boundaries_fetch(
     kept, so running the command again restarts it. GEO_HDX_URL, GEO_GEOBOUNDARIES_URL and
     GEO_GADM_URL point the publishers' base URLs at a mirror.
     """
+    import pandas as pd
+
     from geo.boundaries import describe, fetch_boundaries, registry_entries
 
     with _user_errors():
@@ -715,6 +824,8 @@ def boundaries_add(
     The schema (COD-AB, geoBoundaries, GADM) and the admin level are read from each file's
     columns; every layer is parsed and checked before it is registered.
     """
+    import pandas as pd
+
     from geo.boundaries import add_boundaries, describe
 
     with _user_errors():
@@ -730,6 +841,8 @@ def boundaries_check(fmt: _TableFormat = "text") -> None:
 
     Prints the mismatches (exit 1 when there are any) and how many geometries were repaired.
     """
+    import pandas as pd
+
     from geo.boundaries import check_hierarchy, load_admin
 
     if fmt not in ("text", "csv", "json"):

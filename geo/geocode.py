@@ -584,9 +584,12 @@ def geocode(frame: pd.DataFrame, *, online: object | None = None) -> pd.DataFram
         for col in ADMIN_FIELDS:
             result[col][idx] = found[col].to_numpy(dtype=object)
         inside = found["inside"].to_numpy()
-        result["match_status"][idx] = np.where(inside, "coordinates", "outside")
-        result["match_note"][idx] = np.where(inside, "reverse-geocoded from the coordinates given", found["note"])
-        result["match_name"][idx] = np.where(inside, found["admin2"], "")
+        # Object arrays throughout: np.where over strings would make a fixed-width text array as
+        # wide as the longest note (half a gigabyte for a million rows), then a string per row.
+        result["match_status"][idx] = np.array(["outside", "coordinates"], dtype=object)[inside.astype(np.intp)]
+        result["match_note"][idx] = np.where(inside, "reverse-geocoded from the coordinates given",
+                                             found["note"].to_numpy(dtype=object))
+        result["match_name"][idx] = np.where(inside, found["admin2"].to_numpy(dtype=object), "")
         result["match_score"][idx] = np.where(inside, 100.0, np.nan)
         gp = result["geo_precision"]
         # Coordinates inside a unit place the incident exactly; outside every unit they place it nowhere.
@@ -594,8 +597,9 @@ def geocode(frame: pd.DataFrame, *, online: object | None = None) -> pd.DataFram
 
     todo = np.flatnonzero(~has_xy)
     if len(todo):
-        names = pd.DataFrame({"location": location.to_numpy()[todo], "admin1": hints["admin1"].to_numpy()[todo],
-                              "admin2": hints["admin2"].to_numpy()[todo]})
+        # Rows taken before leaving Arrow: to_numpy() of a whole column makes a Python string per row.
+        names = pd.DataFrame({"location": location.iloc[todo].to_numpy(), "admin1": hints["admin1"].iloc[todo].to_numpy(),
+                              "admin2": hints["admin2"].iloc[todo].to_numpy()})
         # One resolution per distinct (place, province, district), then a join back by code.
         codes, first = _distinct(names)
         uniq = names.iloc[first]

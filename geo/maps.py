@@ -46,6 +46,7 @@ from offlinefolium.map import FitBounds, Layer
 
 from geo._errors import GeoError
 from geo._io import atomic_path, atomic_write_text
+from geo._options import CLUSTER_AT, LEVEL_CHOICES, METRICS  # noqa: F401 (defined apart for a fast `geo --help`)
 from geo.aggregate import aggregate
 from geo.boundaries import load_admin, web_geometry
 from geo.schema import GEO_PRECISION, TIME_PRECISION
@@ -61,12 +62,7 @@ MISSING_COLOUR = "#c8c8c8"
 _FALLBACK = ["#e41a1c", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#377eb8", "#4daf4a", "#999999"]
 #: Friendly tile names; any other xyzservices provider name (e.g. OpenTopoMap) works too.
 TILES = {"openstreetmap": "OpenStreetMap.Mapnik"}
-METRICS = ("incidents", "fatalities")
 LEVELS = {1: ("adm1", "admin1", "Provinces"), 2: ("adm2", "admin2", "Districts")}
-#: ``--level`` choices and the admin levels each one draws.
-LEVEL_CHOICES = {"adm1": (1,), "adm2": (2,), "all": (1, 2)}
-#: Points are clustered automatically when one actor has more markers than this in one month.
-CLUSTER_AT = 100
 #: Decimals kept in embedded outlines: 1e-4 degrees is about 11 m, far below the simplification.
 COORD_DECIMALS = 4
 #: What the map needs from folium-offline's asset lists, by folium's own asset names: Leaflet
@@ -510,6 +506,9 @@ def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame, months: list[str], 
         from offlinefolium.plugins import MarkerCluster  # the plugins package takes 0.2 s to import
 
         assets.need(MarkerCluster, *_CLUSTER)
+    summarise = len(roles) > SUMMARY_AT
+    if summarise:
+        fmap.options["prefer_canvas"] = True  # thousands of vector markers draw far faster on a canvas
     sizes = roles.groupby("actor")["row"].nunique()
     order = sorted(sizes.index, key=lambda a: (-sizes[a], a))
     # Several actors at one place show as concentric rings: the most active actor outermost.
@@ -531,6 +530,10 @@ def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame, months: list[str], 
         data = []
         mine = roles[roles["actor"] == actor].sort_values("event_date", kind="stable")
         mine["rank"] = mine["check"].map(_CHECK_RANK)
+        if summarise:
+            group.add_child(_summary_points(mine, actor, radius[actor], colour))
+            group.add_to(fmap)
+            continue
         for (step, lat, lon, exact), place_rows in mine.groupby(["step", "latitude", "longitude", "exact"], sort=True):
             main = place_rows["rank"].min()
             # The best-verified incidents here make the marker; claims and unassessed reports at
@@ -539,13 +542,7 @@ def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame, months: list[str], 
                 check, halo = _CHECKS[rank], rank != main
                 if (check, exact, halo) not in styles:
                     styles[check, exact, halo] = len(style_list)
-                    style_list.append({
-                        "radius": radius[actor] + (_HALO[check] if halo else 0),
-                        "color": colour, "weight": 2.5, "opacity": 1, "dashArray": _DASH[check],
-                        # A halo is a ring only: unfilled, so the marker it surrounds still takes clicks.
-                        "fill": not halo, "fillColor": colour, "fillOpacity": 0.85 if exact and not halo else 0.0,
-                        "className": "geo-mark",
-                    })
+                    style_list.append(_marker_style(radius[actor], colour, check, exact, halo))
                 n = len(here)
                 first = here.iloc[0]
                 place = first["location"] if here["location"].nunique() == 1 else first["admin2"]
@@ -560,6 +557,134 @@ def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame, months: list[str], 
         group.add_child(_Points(data, style_list))
         group.add_to(fmap)
     return order, cluster
+
+
+def _marker_style(radius: float, colour: str, check: str, exact: bool, halo: bool) -> dict:
+    """Leaflet options of a marker: filled when the place is known, ring dashed by verification."""
+    return {
+        "radius": radius + (_HALO[check] if halo else 0),
+        "color": colour, "weight": 2.5, "opacity": 1, "dashArray": _DASH[check],
+        # A halo is a ring only: unfilled, so the marker it surrounds still takes clicks.
+        "fill": not halo, "fillColor": colour, "fillOpacity": 0.85 if exact and not halo else 0.0,
+        "className": "geo-mark",
+    }
+
+
+# -- big maps ------------------------------------------------------------------------------------
+#: Above this many incidents drawn (counting each actor's), markers summarise their incidents
+#: instead of listing each one in the popup, and are drawn on a canvas: a month of 100,000
+#: incidents would otherwise be a file of over 100 MB that no browser opens.
+SUMMARY_AT = 1000
+_SUMMARY_NOTE = ("Over {:,} incidents are drawn, so each marker's popup counts its incidents instead of listing "
+                 "them; map fewer months or one actor to see every incident.")
+
+
+class _SummaryPoints(_Macro):
+    """An actor's markers in a big map: compact rows whose tooltips and popups the browser writes."""
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}<script>{{ this.runtime }}</script>{% endmacro %}
+{% macro script(this, kwargs) %}
+geoSummary({{ this._parent.get_name() }}, {{ this.data }}, {{ this.options }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, data: list, options: dict):
+        super().__init__()
+        self._name = "SummaryPoints"
+        self.runtime = _SUMMARY_JS
+        self.data, self.options = _js(data), _js(options)
+
+    def render(self, **kwargs) -> None:
+        # The expanding script once per page, whatever the number of actors.
+        module = self._template.module
+        self.get_root().header.add_child(_Raw(module.header(self, kwargs)), name="geo_summary_runtime")
+        self.get_root().script.add_child(_Raw(module.script(self, kwargs)), name=self.get_name())
+
+
+def _summary_points(mine: pd.DataFrame, actor: str, radius: float, colour: str) -> _SummaryPoints:
+    """One actor's markers in a big map, computed in one groupby.
+
+    The markers are those :func:`_actor_layers` draws (one per month, place and precision, the
+    best-verified incidents as the marker and the others as its halo); each is one compact row
+    of counts, and the browser writes its tooltip and a summary popup (:data:`_SUMMARY_JS`):
+    number of incidents, dates, place as reported and as resolved, fatalities, verification,
+    event types. Every text is escaped here; the script only joins them.
+    """
+    keys = ["step", "latitude", "longitude", "exact"]
+    frame = mine.assign(main=mine.groupby(keys)["rank"].transform("min"))
+    markers = frame.groupby([*keys, "rank"], sort=True).agg(
+        n=("row", "size"), fatalities=("fatalities", "sum"), first=("event_date", "min"), last=("event_date", "max"),
+        main=("main", "first"), places=("location", "nunique"), location=("location", "first"),
+        admin1=("admin1", "first"), admin1_pcode=("admin1_pcode", "first"), admin2=("admin2", "first"),
+        admin2_pcode=("admin2_pcode", "first"), gp=("geo_precision", "first"),
+    ).reset_index()
+    gp = pd.to_numeric(markers["gp"], errors="coerce").fillna(1).astype(int).to_numpy()
+    exact = markers["exact"].to_numpy(dtype=bool)
+    check = np.array(_CHECKS, dtype=object)[markers["rank"].to_numpy()]
+    halo = (markers["rank"] != markers["main"]).to_numpy()
+    # Styles, place texts and tooltip notes as small tables; rows point into them.
+    style_keys = list(zip(check, exact, halo))
+    style_list = list(dict.fromkeys(style_keys))
+    style_idx = pd.Index(style_list).get_indexer(style_keys)
+    label = markers["location"].where(markers["places"] == 1, markers["admin2"]).fillna("").astype(str)
+    resolved = [", ".join(f"{n} ({c})" for n, c in ((a2, c2), (a1, c1)) if c)
+                for a2, c2, a1, c1 in zip(markers["admin2"], markers["admin2_pcode"], markers["admin1"],
+                                          markers["admin1_pcode"])]
+    place_codes, place_table = pd.factorize(pd.Series([(escape(a), escape(b)) for a, b in zip(label, resolved)]))
+    unit = np.where(exact, "", np.where(gp == 2, markers["admin2_pcode"], markers["admin1_pcode"]))
+    notes = pd.Series([
+        "".join(f" · {x}" for x in (_VERIFICATION_TEXT[c], "" if e else
+                                    f"only the {'district' if g == 2 else 'province'} is known") if x)
+        for c, e, g in zip(check, exact, gp)
+    ])
+    note_codes, note_table = pd.factorize(notes)
+    # Event types per marker, as [type, count, type, count, ...].
+    events = frame.groupby([*keys, "rank", "event_type"], sort=True).size()
+    type_codes, type_table = pd.factorize(events.index.get_level_values("event_type").fillna(""))
+    owner = pd.MultiIndex.from_frame(markers[[*keys, "rank"]]).get_indexer(events.index.droplevel("event_type"))
+    per_marker: list[list[int]] = [[] for _ in range(len(markers))]
+    for i, t, c in zip(owner, type_codes, events.to_numpy()):
+        per_marker[i] += (int(t), int(c))
+    data = [
+        [round(float(lat), 5), round(float(lon), 5), int(step), int(st), int(pc), str(u or ""), int(n), int(f),
+         escape(a), escape(b), ev, int(nc)]
+        for lat, lon, step, st, pc, u, n, f, a, b, ev, nc in zip(
+            markers["latitude"], markers["longitude"], markers["step"], style_idx, place_codes, unit, markers["n"],
+            markers["fatalities"].fillna(0), markers["first"], markers["last"], per_marker, note_codes)
+    ]
+    return _SummaryPoints(data, {
+        # geoSummary: the place's popup counts this marker's incidents, not its one summary.
+        "styles": [_marker_style(radius, colour, c, e, h) | {"geoSummary": True} for c, e, h in style_list],
+        "checks": [escape(c) for c, _, _ in style_list],
+        "actor": escape(actor), "places": [list(p) for p in place_table],
+        "events": [escape(t) for t in type_table], "notes": list(note_table),
+    })
+
+
+#: Writes the tooltips and summary popups of :class:`_SummaryPoints` rows in the browser, then
+#: draws them as any other markers (``geoMap.points``). Every text it joins was escaped in Python.
+_SUMMARY_JS = r"""
+function geoSummary(group, rows, o) {
+  "use strict";
+  // rows: [lat, lon, step, style, place, unit code, incidents, fatalities, first date, last date,
+  //        [event type, count, ...], tooltip note]
+  function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); }
+  function row(k, v) { return '<tr><th>' + k + '</th><td>' + v + '</td></tr>'; }
+  geoMap.points(group, rows.map(function (d) {
+    var place = o.places[d[4]], events = [];
+    for (var i = 0; i < d[10].length; i += 2) { events.push(o.events[d[10][i]] + ' ' + d[10][i + 1]); }
+    var tip = o.actor + ' · ' + place[0] + ' · ' + plural(d[6], 'incident') + o.notes[d[11]];
+    var popup = '<table class="geo-popup"><caption>' + plural(d[6], 'incident') + '</caption>' +
+      row('Dates', d[8] === d[9] ? d[8] : d[8] + ' – ' + d[9]) + row('Actor', o.actor) +
+      row('Place reported', place[0]) + row('Resolved to', place[1]) + row('Fatalities', d[7]) +
+      row('Verification', o.checks[d[3]]) + row('Events', events.join('; ')) + '</table>';
+    return [d[0], d[1], d[2], d[3], tip, '<div class="geo-popups">' + popup + '</div>', d[5], d[6]];
+  }), o);
+}
+"""
 
 
 class _Assets(_Macro):
@@ -735,15 +860,16 @@ var geoMap = (function () {
   // Every incident at a place, whatever marker was clicked: halos and concentric rings can
   // never hide one. The clicked marker's incidents come first; each incident once.
   function placePopup(m) {
-    var seen = {}, parts = [];
+    var seen = {}, parts = [], n = 0;
     [m].concat(places[m.geoPlace] || []).forEach(function (x) {
       if (x !== m && !(x.geoGroup && x.geoGroup._map)) { return; }
       x.geoPopup.split('<hr>').forEach(function (part) {
         var key = part.replace(/<\/?div[^>]*>/g, '');
-        if (!seen[key]) { seen[key] = true; parts.push(key); }
+        // A big map's marker summarises its incidents in one part (geoSummary): count them all.
+        if (!seen[key]) { seen[key] = true; parts.push(key); n += x.options.geoSummary ? x.options.geoCount : 1; }
       });
     });
-    var head = parts.length > 1 ? '<p class="geo-here">' + parts.length + ' incidents at this place</p>' : '';
+    var head = n > 1 ? '<p class="geo-here">' + n + ' incidents at this place</p>' : '';
     return head + '<div class="geo-popups">' + parts.join('<hr>') + '</div>';
   }
 
@@ -1176,8 +1302,13 @@ def trend_data(incidents: pd.DataFrame, last: str | None, metric: str, actors: S
         if not len(frame):
             break
         per_unit = aggregate(frame, ["month", "actor", key])
-        for unit, rows in per_unit[per_unit[code] != ""].groupby(code):
-            units[unit] = matrix(rows)
+        per_unit = per_unit[per_unit[code] != ""]
+        # Every unit's matrix at once (a pivot per unit took seconds for a big month's 400 units).
+        codes = sorted(per_unit[code].unique())
+        cube = per_unit.groupby([code, "actor", "month"])[metric].sum().reindex(
+            pd.MultiIndex.from_product([codes, order, months]), fill_value=0)
+        cube = cube.to_numpy().astype(int).reshape(len(codes), len(order), len(months))
+        units.update(zip(codes, cube.tolist()))
     return {"months": months, "labels": [pd.Period(m, freq="M").strftime("%b %Y") for m in months],
             "actors": [escape(a) for a in order], "colours": [actor_colour(a) for a in order],
             "total": matrix(by) if len(by) else [], "units": units, "metric": metric}
@@ -1299,6 +1430,8 @@ def render_map(
         for lvl in LEVEL_CHOICES[level]
     ]
     actors, clustered = _actor_layers(fmap, frame, steps, cluster, assets)
+    if fmap.options.get("prefer_canvas"):  # a big map (_actor_layers): its markers count incidents
+        notes.append(_SUMMARY_NOTE.format(SUMMARY_AT))
     if len(steps) > 1:
         from offlinefolium.plugins import TimestampedGeoJson
 

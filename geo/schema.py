@@ -314,6 +314,9 @@ def spell_event_types(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col, table in (("event_type", _EVENT_TYPE), ("sub_event_type", _SUB_EVENT_TYPE)):
         if col in out:
-            spelt = _per_value(out[col], lambda t: [table.get(v.strip().casefold(), v) for v in t])
-            out[col] = pd.Series(spelt, index=out.index, dtype=out[col].dtype)
+            # Each distinct spelling once, then taken for every row in the column's own dtype
+            # (an object array of a million strings would be converted back string by string).
+            codes, uniques = pd.factorize(out[col].fillna("").astype(str), use_na_sentinel=False)
+            spelt = pd.Series([table.get(v.strip().casefold(), v) for v in uniques], dtype=out[col].dtype)
+            out[col] = pd.Series(spelt.array.take(codes), index=out.index, dtype=out[col].dtype)
     return out

@@ -150,14 +150,22 @@ def test_help_shows_words_not_python_types(command):
         assert python not in result.stdout, f"{python} in geo {' '.join(command)} --help"
 
 
+def _help(*command: str, columns: int) -> str:
+    """``geo COMMAND --help`` as a terminal this wide shows it (the test runner would force 80 columns)."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "geo", *command, "--help"], capture_output=True, text=True, check=True,
+                          env={**os.environ, "COLUMNS": str(columns)}).stdout
+
+
 def test_help_paragraphs_are_not_broken_mid_sentence():
-    result = runner.invoke(app, ["geocode", "--help"], env={"COLUMNS": "300"})
-    lines = [line.strip(" │") for line in result.stdout.splitlines()]
+    lines = [line.strip(" │") for line in _help("geocode", columns=300).splitlines()]
     assert "Adds latitude, longitude, admin1, admin1_pcode, admin2, admin2_pcode, geo_precision, match_name, " \
            "match_score, match_status and match_note." in lines
-    result = runner.invoke(app, ["render", "--help"], env={"COLUMNS": "300"})
     assert any(line.strip().startswith("Layers, each toggleable:") and "one point layer per actor" in line
-               for line in result.stdout.splitlines())
+               for line in _help("render", columns=300).splitlines())
 
 
 # --- 2 and 3. default names follow the options; titles keep the month and show filters ------------
