@@ -23,6 +23,7 @@ FORMATS = ("csv", "json", "geojson")
 #: Sheets (OWASP, "CSV Injection"): ``=HYPERLINK(...)``, ``@SUM(...)``, ``-2+3+cmd|...``.
 _FORMULA = re.compile(r"[=+\-@\t\r]")
 _FORMULA_AT_START = "^" + _FORMULA.pattern
+_QUOTED_FORMULA = "'" + _FORMULA.pattern
 #: ...unless the whole cell is a number (-3, +93, -1.5e3), which a spreadsheet reads as one.
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -66,6 +67,16 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     if names != list(frame.columns):
         out = (frame.copy() if out is None else out).set_axis(names, axis=1)
     return frame if out is None else out
+
+
+def unquote_formulas(values: pd.Series) -> pd.Series:
+    """Read back a column :func:`neutralise_formulas` wrote: ``'=1+2`` is ``=1+2`` again.
+
+    A spreadsheet shows such a cell without its quote, so a CSV that went from ``geo extract``
+    or ``geo incidents`` to ``geo render`` (or through Excel) means the same text either way.
+    """
+    quoted = values.str.match(_QUOTED_FORMULA, na=False)
+    return values.where(~quoted, values.str[1:]) if quoted.any() else values
 
 
 def _starts_like_formula(values: pd.Series) -> np.ndarray:

@@ -73,10 +73,47 @@ def canonical_actor(name: str | None, on: date | None = None) -> str:
     return actor_aliases(on).get(actor_key(text), text)
 
 
-def canonical_actors(values: pd.Series) -> pd.Series:
-    """Vectorised :func:`canonical_actor` over a column (each distinct value looked up once)."""
-    uniques = pd.unique(values.fillna(""))
-    return values.fillna("").map({u: canonical_actor(u) for u in uniques})
+def canonical_actors(values: pd.Series, on: pd.Series | None = None) -> pd.Series:
+    """Vectorised :func:`canonical_actor` over a column (each distinct value looked up once).
+
+    Parameters
+    ----------
+    values
+        Actors as written.
+    on
+        The rows' event dates (``YYYY-MM-DD`` text, aligned with ``values``), for the aliases
+        that hold for a period only; without them such aliases stay as written.
+    """
+    names = values.fillna("")
+    out = names.map({u: canonical_actor(u) for u in pd.unique(names)})
+    if on is None:
+        return out
+    periods = actor_table().dropna(subset=["from", "to"], how="all")
+    keys = names.map({u: actor_key(u) for u in pd.unique(names)})
+    dates = on.astype(str)
+    for alias, actor, start, end in zip(periods["alias"], periods["actor"], periods["from"], periods["to"]):
+        # ISO dates compare as text; a period is a few lines of the table, not a loop over rows.
+        hit = (keys == actor_key(alias)).to_numpy(dtype=bool, copy=True)
+        if start is not None:
+            hit &= (dates >= start.isoformat()).to_numpy()
+        if end is not None:
+            hit &= (dates <= end.isoformat()).to_numpy()
+        out[hit] = actor
+    return out
+
+
+def actor_problem(name: str) -> str | None:
+    """Why ``name`` (after :func:`canonical_actors`) is not a canonical actor, or None when it is.
+
+    A name the table knows only for some period, left as written because the row's date falls
+    outside every such period (or there was no date), is told apart from a name it never knew.
+    """
+    table = actor_table()
+    if name in set(table["actor"]) or actor_key(name) in actor_aliases():
+        return None
+    if actor_key(name) in set(table["alias"].map(actor_key)):
+        return "names different actors in different periods and the date fits none of them; kept as written"
+    return "is not in the actor table; kept as written"
 
 
 def is_known_actor(name: str) -> bool:

@@ -19,7 +19,8 @@ import pyarrow as pa
 
 from geo._csv import PARQUET_SUFFIXES, read_parquet_records, read_records, shown
 from geo._errors import GeoError
-from geo.actors import canonical_actors, is_known_actor
+from geo._formats import unquote_formulas
+from geo.actors import actor_problem, canonical_actors
 from geo.schema import COLUMNS, REQUIRED, row_problems, spell_event_types
 
 #: ACLED export columns mapped to ours (ACLED has no verification or URL columns).
@@ -110,12 +111,12 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         if col not in out:
             out[col] = ""
     text_cols = [c for c in out.columns if out[c].dtype == object or pd.api.types.is_string_dtype(out[c])]
-    out[text_cols] = out[text_cols].fillna("").apply(lambda s: s.astype(str).str.strip())
+    out[text_cols] = out[text_cols].fillna("").apply(lambda s: unquote_formulas(s.astype(str).str.strip()))
     out["time_precision"] = pd.to_numeric(out["time_precision"].replace("", "1")).astype(int)
     out["fatalities"] = pd.to_numeric(out["fatalities"].replace("", "0")).astype(int)
     out["verification"] = out["verification"].str.lower().replace("", "unknown")
-    for col in ("actor1", "actor2"):
-        out[col] = canonical_actors(out[col])
+    for col in ("actor1", "actor2"):  # "Afghan army" is another actor after 15 August 2021
+        out[col] = canonical_actors(out[col], on=out["event_date"])
     return out
 
 
@@ -123,10 +124,11 @@ def _flag_unknown_actors(frame: pd.DataFrame) -> pd.DataFrame:
     flags = []
     for col in ("actor1", "actor2"):
         names = frame[col]
-        unknown = (names != "") & ~names.map({n: is_known_actor(n) for n in names.unique()}).astype(bool)
+        reasons = names.map({n: actor_problem(n) if n else None for n in names.unique()})
+        unknown = reasons.notna()
         flags.append(pd.DataFrame({
             "file": frame.loc[unknown, "input_file"], "row": frame.loc[unknown, "input_row"], "column": col,
-            "value": names[unknown], "reason": "is not in the actor table; kept as written",
+            "value": names[unknown], "reason": reasons[unknown],
         }))
     return pd.concat(flags, ignore_index=True)
 

@@ -112,3 +112,33 @@ def test_month_filter_and_validation():
     for bad in ("2023-3", "2023-13", "March"):
         with pytest.raises(GeoError, match="YYYY-MM"):
             parse_month(bad)
+
+
+def test_actors_named_by_period_follow_the_event_date(write_csv):
+    """"Afghan army" is the Republic's army until 14 August 2021 and the Taliban's after; a date
+    outside both periods keeps the name as written and says why."""
+    path = write_csv(HEADER + "A1,2021-08-14,1,Afghan army,Taliban,Kabul,0,unknown\n"
+                              "A2,2021-08-15,1,Afghan National Army,ISKP,Kabul,0,unknown\n"
+                              "A3,2010-01-01,1,afghan army,,Kabul,0,unknown\n")
+    frame, report = read_incidents([path])
+    assert frame["actor1"].tolist() == ["Military Forces of Afghanistan (2014-2021)", "Taliban", "afghan army"]
+    assert frame["actor2"].tolist() == ["Taliban", ISKP, ""]
+    flagged = report.flagged.set_index("row")
+    assert flagged.index.tolist() == [4]
+    assert flagged.loc[4, "reason"].startswith("names different actors in different periods")
+
+
+def test_cells_geo_quoted_against_spreadsheet_formulas_read_back_as_written(write_csv, tmp_path):
+    """A CSV geo wrote (``'=1+2``, ``'-note``) is read back as a spreadsheet shows it."""
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    path = write_csv(HEADER.replace("verification", "verification,notes")
+                     + "A1,2023-03-01,1,Taliban,,Kabul,0,unknown,=1+2 as written\n"
+                       "A2,2023-03-02,1,Taliban,,Kabul,0,unknown,- a dash first\n")
+    out = tmp_path / "out.csv"
+    assert CliRunner().invoke(app, ["incidents", "-i", str(path), "-o", str(out)]).exit_code == 0
+    assert "'=1+2 as written" in out.read_text(encoding="utf-8")  # inert in a spreadsheet
+    frame, _ = read_incidents([out])
+    assert frame["notes"].tolist() == ["=1+2 as written", "- a dash first"]
