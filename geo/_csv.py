@@ -268,7 +268,7 @@ def read_records(path: str | os.PathLike[str], what: str = "file") -> Records:
     path = Path(path)
     decoded = decode(read_input(path, what), path, what)
     text = decoded.text
-    if not text.strip():
+    if not text or text.isspace():  # what strip() would leave nothing of, without a copy of the text
         raise GeoError(f"The {what} {path} is empty.")
     delimiter = sniff_delimiter(text)
     fast = _read_columnar(text, delimiter, decoded, path, what)
@@ -381,30 +381,43 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
         ragged.append((row.number, row.text))
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
+    def parse(threads: bool) -> pa.Table:
+        return pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data).slice(start)),
-            # One thread: row numbers reach invalid_row_handler only then (and the file is one stream).
-            read_options=pacsv.ReadOptions(column_names=header, use_threads=False, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(column_names=header, use_threads=threads, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, ignore_empty_lines=False,
                                              invalid_row_handler=invalid),
             convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+
+    try:
+        table = parse(threads=True)
+        if ragged:  # invalid_row_handler gets row numbers from one thread only: read again for them
+            ragged.clear()
+            table = parse(threads=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     lines = len(newlines) + (0 if text.endswith("\n") or start >= len(data) else 1)
+    ends = np.concatenate([[-1], newlines, [len(data) - start]])
     del data
     if table.num_rows + len(ragged) != lines or any(n is None for n, _ in ragged):
         return None  # a quoted line break, or a blank line: the csv module numbers those
-    blank = None
-    for column in table.columns:
-        if len(column) and pc.max(pc.utf8_length(column)).as_py() > MAX_CELL:
+    # A cell over MAX_CELL characters needs a line over MAX_CELL bytes: columns are measured only then.
+    if lines and int(np.diff(ends).max()) > MAX_CELL:
+        if any(len(column) and pc.max(pc.utf8_length(column)).as_py() > MAX_CELL for column in table.columns):
             return None
-        empty = pc.equal(pc.utf8_trim_whitespace(column), "")
-        blank = empty if blank is None else pc.and_(blank, empty)
-    if blank is not None and pc.any(blank).as_py():
-        return None  # rows of separators only: the csv module's accounting says which are blank lines
+    # Rows of separators only: the csv module's accounting says which are blank lines. Each column
+    # is looked at only in the rows whose cells so far are all blank (most files: none after the first).
+    candidates = np.arange(table.num_rows)
+    for column in table.columns:
+        if not len(candidates):
+            break
+        cells = column if len(candidates) == table.num_rows else column.take(candidates)
+        empty = pc.equal(pc.utf8_trim_whitespace(cells), "").to_numpy(zero_copy_only=False)
+        candidates = candidates[empty]
+    if len(candidates) and table.num_columns:
+        return None
     problems = []
     for number, line in ragged:
         record = next(csv.reader([line], delimiter=delimiter), [])

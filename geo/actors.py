@@ -14,6 +14,7 @@ from datetime import date
 from functools import lru_cache
 from importlib.resources import files
 
+import numpy as np
 import pandas as pd
 
 
@@ -85,20 +86,27 @@ def canonical_actors(values: pd.Series, on: pd.Series | None = None) -> pd.Serie
         that hold for a period only; without them such aliases stay as written.
     """
     names = values.fillna("")
-    out = names.map({u: canonical_actor(u) for u in pd.unique(names)})
+    codes, uniques = pd.factorize(names)
+    # Each distinct name looked up once, then taken for every row (a million rows name a dozen actors).
+    canonical = pd.Series(uniques, dtype=names.dtype).map({u: canonical_actor(u) for u in uniques})
+    out = pd.Series(canonical.array.take(codes), index=values.index)
     if on is None:
         return out
     periods = actor_table().dropna(subset=["from", "to"], how="all")
-    keys = names.map({u: actor_key(u) for u in pd.unique(names)})
-    dates = on.astype(str)
+    keys = np.array([actor_key(u) for u in uniques], dtype=object)
     for alias, actor, start, end in zip(periods["alias"], periods["actor"], periods["from"], periods["to"]):
-        # ISO dates compare as text; a period is a few lines of the table, not a loop over rows.
-        hit = (keys == actor_key(alias)).to_numpy(dtype=bool, copy=True)
+        # Only the rows naming the alias are looked at; ISO dates compare as text.
+        named = keys == actor_key(alias)
+        if not named.any():
+            continue
+        rows = np.flatnonzero(named[codes])
+        dates = on.iloc[rows].astype(str)
+        hit = np.ones(len(rows), dtype=bool)
         if start is not None:
             hit &= (dates >= start.isoformat()).to_numpy()
         if end is not None:
             hit &= (dates <= end.isoformat()).to_numpy()
-        out[hit] = actor
+        out.iloc[rows[hit]] = actor
     return out
 
 
