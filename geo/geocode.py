@@ -496,19 +496,15 @@ def _distinct(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return codes, first
 
 
-def _numbers(values: pd.Series) -> np.ndarray:
-    """Text (or numbers) as floats, NaN where not a number: each distinct value converted once."""
-    if pd.api.types.is_numeric_dtype(values):
-        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Text (or numbers) as floats, NaN where not a number, each distinct value converted once;
+    and the codes of the distinct values (equal codes, equal values)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy(dtype=float)[codes]
+    return pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy(dtype=float)[codes], np.asarray(codes)
 
 
-def _reverse_distinct(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
-    """:func:`reverse_geocode` of the distinct points: row codes and one row per distinct point."""
-    # Distinct points only: a million rows name a few thousand places.
-    codes, first = _distinct(pd.DataFrame({"lat": lat, "lon": lon}))
-    ulat, ulon = lat[first], lon[first]
+def _reverse_points(ulat: np.ndarray, ulon: np.ndarray) -> pd.DataFrame:
+    """:func:`reverse_geocode` of distinct points: one row each."""
     districts = load_admin(2)[[*ADMIN_FIELDS, "geometry"]]
 
     def locate(y: np.ndarray, x: np.ndarray) -> pd.DataFrame:
@@ -532,7 +528,7 @@ def _reverse_distinct(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, pd.
         for i, row in zip(swapped[hit], alt[hit].itertuples(index=False)):
             note[i] = (f"coordinates fall outside every admin unit; latitude and longitude look swapped "
                        f"(swapped, the point lies in {row.admin2}, {row.admin1} {row.admin2_pcode})")
-    return codes, found.fillna("").assign(inside=inside, note=note)
+    return found.fillna("").assign(inside=inside, note=note)
 
 
 def reverse_geocode(latitude: Sequence[float], longitude: Sequence[float]) -> pd.DataFrame:
@@ -552,8 +548,9 @@ def reverse_geocode(latitude: Sequence[float], longitude: Sequence[float]) -> pd
     """
     lat = pd.to_numeric(pd.Series(latitude), errors="coerce").to_numpy(dtype=float)
     lon = pd.to_numeric(pd.Series(longitude), errors="coerce").to_numpy(dtype=float)
-    codes, result = _reverse_distinct(lat, lon)
-    return result.iloc[codes].reset_index(drop=True)
+    # Distinct points only: a million rows name a few thousand places.
+    codes, first = _distinct(pd.DataFrame({"lat": lat, "lon": lon}))
+    return _reverse_points(lat[first], lon[first]).iloc[codes].reset_index(drop=True)
 
 
 def geocode(frame: pd.DataFrame, *, online: object | None = None) -> pd.DataFrame:
@@ -584,16 +581,19 @@ def geocode(frame: pd.DataFrame, *, online: object | None = None) -> pd.DataFram
     # Work is done per distinct point and per distinct (place, province, district): each row then
     # takes its outcome from one small table (points first, then names), one take per column, so
     # a million rows never become a million Python strings.
-    number = {}
+    number, written = {}, {}
     for col in ("latitude", "longitude", "geo_precision"):
-        number[col] = _numbers(out[col]) if col in out else np.full(n, np.nan)
+        number[col], written[col] = _numbers(out[col]) if col in out else (np.full(n, np.nan), np.zeros(n, dtype=np.intp))
         out[col] = number[col]
     has_xy = ~np.isnan(number["latitude"]) & ~np.isnan(number["longitude"])
     pick = np.zeros(n, dtype=np.int64)  # each row's line in the table of outcomes
     parts = []
     idx = np.flatnonzero(has_xy)
     if len(idx):
-        codes, found = _reverse_distinct(number["latitude"][idx], number["longitude"][idx])
+        # Points as written: a million rows write a few thousand (two spellings of one point are
+        # two lines of the table, with the same outcome).
+        codes, first = _distinct(pd.DataFrame({"lat": written["latitude"][idx], "lon": written["longitude"][idx]}))
+        found = _reverse_points(number["latitude"][idx[first]], number["longitude"][idx[first]])
         inside = found["inside"].to_numpy()
         parts.append(pd.DataFrame({
             **{col: found[col].to_numpy(dtype=object) for col in ADMIN_FIELDS},

@@ -135,7 +135,7 @@ def _tidy(frame: pd.DataFrame, keep: np.ndarray, encoded: dict[str, Distinct | N
         enc = encoded.get(col) if col in frame.columns else Distinct(np.zeros(len(frame), dtype=np.intp),
                                                                       pd.Series([""], dtype=str))
         if enc is None:
-            columns[col] = _tidy_values(col, frame[col].iloc[rows]).array
+            columns[col] = _tidy_values(col, pd.Series(frame[col].array[keep])).array
             continue
         codes = enc.codes[rows]
         used = np.bincount(codes, minlength=len(enc.values)) > 0  # values of rejected rows need not parse

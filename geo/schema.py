@@ -283,6 +283,19 @@ def distinct(values: pd.Series, *, always: bool = False) -> Distinct | None:
     return Distinct(np.asarray(codes), pd.Series(uniques))
 
 
+def _hash_codes(values: pd.Series) -> np.ndarray:
+    """Codes of the text ``values``, equal where the values are: Arrow's hash of a million ids
+    (pandas would make a Python string of each first)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(values.array)
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=array.type))  # one dictionary for all chunks
+    return np.concatenate([np.empty(0, dtype=np.int32),
+                           *(c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks)])
+
+
 def _lines(rows: np.ndarray, codes: np.ndarray, failures: pd.DataFrame) -> pd.DataFrame:
     """One problem line per row and failure of its distinct value (``failures.index``: value positions).
 
@@ -364,7 +377,7 @@ def row_problems(frame: pd.DataFrame, encoded: dict[str, Distinct | None] | None
         dup = again & (stripped != "").to_numpy()[enc.codes]
     else:
         ids = frame["incident_id"].fillna("").astype(str).str.strip()
-        dup = (ids.duplicated(keep="first") & (ids != "")).to_numpy()
+        dup = pd.Series(_hash_codes(ids)).duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
     if dup.any():
         problems.append(
             pd.DataFrame(
