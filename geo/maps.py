@@ -1265,27 +1265,44 @@ geoMap.trend({{ this._parent.get_name() }}, {{ this.data }});
 """
     )
 
-    def __init__(self, incidents: pd.DataFrame, last: str | None, metric: str, actors: list[str], title: str):
+    def __init__(self, incidents: pd.DataFrame, last: str | None, metric: str, actors: list[str], title: str,
+                 since: str | None = None):
         super().__init__()
         self._name = "Trend"
-        self.data = _js(trend_data(incidents, last, metric, actors))
+        self.data = _js(trend_data(incidents, last, metric, actors, since=since))
 
 
-def trend_data(incidents: pd.DataFrame, last: str | None, metric: str, actors: Sequence[str] = ()) -> dict:
+def trend_months(last: str, since: str | None = None) -> list[str]:
+    """The ``YYYY-MM`` months of the trend panel of a map whose last month is ``last``.
+
+    Parameters
+    ----------
+    last
+        The last month mapped.
+    since
+        The first month with incidents: the panel starts there when that is later than
+        :data:`TREND_MONTHS` months before ``last`` (and not after it).
+    """
+    start = pd.Period(last, freq="M") - (TREND_MONTHS - 1)
+    if since is not None and since <= last:
+        start = max(start, pd.Period(since, freq="M"))
+    return [str(m) for m in pd.period_range(start, last, freq="M")]
+
+
+def trend_data(incidents: pd.DataFrame, last: str | None, metric: str, actors: Sequence[str] = (), *,
+               since: str | None = None) -> dict:
     """Counts per month by actor for the trend panel: the whole map and every unit with incidents.
 
-    The months are the :data:`TREND_MONTHS` up to ``last`` (from the first month with data, if
-    later). Returns ``months`` (labels), ``actors`` and ``colours``, ``total`` (per actor, per
-    month) and ``units`` (P-code to the same, for provinces and districts).
+    The months are :func:`trend_months` up to ``last``. Returns ``months`` (labels), ``actors``
+    and ``colours``, ``total`` (per actor, per month) and ``units`` (P-code to the same, for
+    provinces and districts). ``since`` is the first month with incidents when ``incidents``
+    holds only some months (the trend's); default: the first in ``incidents``.
     """
     dated = incidents["event_date"].astype(str).str[:7] if len(incidents) else pd.Series(dtype=str)
     last = last or (dated.max() if len(dated) else None)
     if last is None:
         return {"months": [], "labels": [], "actors": [], "colours": [], "total": [], "units": {}, "metric": metric}
-    start = pd.Period(last, freq="M") - (TREND_MONTHS - 1)
-    if len(dated) and dated.min() <= last:
-        start = max(start, pd.Period(dated.min(), freq="M"))
-    months = [str(m) for m in pd.period_range(start, last, freq="M")]
+    months = trend_months(last, since if since is not None else (dated.min() if len(dated) else None))
     frame = incidents[dated.isin(months)] if len(incidents) else incidents
     by = aggregate(frame, ["month", "actor"]) if len(frame) else pd.DataFrame(columns=["month", "actor", *METRICS])
     totals = by.groupby("actor")[metric].sum()
@@ -1336,6 +1353,7 @@ def render_map(
     per: int | None = None,
     population: pd.DataFrame | None = None,
     trend: pd.DataFrame | None = None,
+    trend_since: str | None = None,
 ) -> folium.Map:
     """Draw geocoded incidents on a self-contained Leaflet map.
 
@@ -1375,7 +1393,10 @@ def render_map(
         Shade the metric per ``per`` people, from a table of :func:`read_population`.
     trend
         Incidents (any months) for the trend panel: counts per month by actor over the twelve
-        months up to the last one mapped. Default: ``incidents``.
+        months up to the last one mapped (:func:`trend_months`). Default: ``incidents``.
+    trend_since
+        The first month with incidents, when ``trend`` holds only the months the panel shows
+        (its first months may have none); default: the first month in ``trend``.
 
     Returns
     -------
@@ -1454,7 +1475,7 @@ def render_map(
         subtitles = [_summary(frame) if not period or period in title else f"{period}: {_summary(frame)}"]
     _Overlay(title, subtitles, scales, actors, notes, len(steps) > 1, clustered, filters).add_to(fmap)
     _Trend(trend if trend is not None else incidents, steps[-1] or None, metric, actors,
-           f"{escape(title)}").add_to(fmap)
+           f"{escape(title)}", since=trend_since).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fit = FitBounds([[miny, minx], [maxy, maxx]])
     fit.options["animate"] = False  # the first view is drawn at once (and screenshots are stable)
