@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from geo import load_incidents, render_map, save_map
-from geo.maps import actor_colour, classify, map_html
+from geo.maps import actor_colour, classify, fisher_jenks, map_html
 
 ISKP = "Islamic State Khorasan Province (ISKP)"
 HOSTILE = {
@@ -86,6 +86,45 @@ def test_classes_put_zero_alone_and_label_bounds():
     idx, bounds = classify(pd.Series([0, 1, 2, 3, 5, 8, 13, 40, 41]), k=3)
     assert idx[0] == 0 and bounds[0][0] == 1 and bounds[-1][1] == 41
     assert all(lo <= hi for lo, hi in bounds)
+
+
+@pytest.mark.filterwarnings("ignore:Numba not installed")  # its pure Python is quick at these sizes
+def test_fisher_jenks_gives_mapclassify_s_classes_on_random_data():
+    # The same breaks as mapclassify.FisherJenks (the reference; geo no longer imports it) on
+    # counts full of ties, skewed counts, rates and decimals: where two partitions are equally
+    # good, or equal only to float32's precision, the same one is chosen.
+    import mapclassify
+    import numpy as np
+
+    # Two equally good partitions of 1 1 2 3 3 ({1 1} {2 3 3} and {1 1 2} {3 3}): mapclassify's.
+    assert fisher_jenks([1, 1, 2, 3, 3], 2).tolist() == mapclassify.FisherJenks([1, 1, 2, 3, 3], k=2).bins.tolist()
+    rng = np.random.default_rng(12)
+    draws = [lambda n: rng.integers(1, 12, n), lambda n: rng.geometric(0.3, n), lambda n: rng.zipf(1.6, n),
+             lambda n: rng.lognormal(2, 1.5, n), lambda n: np.round(rng.exponential(50, n), 2) + 0.01,
+             lambda n: rng.integers(1, 4, n) * 1000 / rng.integers(1000, 100_000, n)]
+    compared = 0
+    for case in range(48):
+        values = np.asarray(draws[case % len(draws)](int(rng.integers(6, 90))), dtype=float)
+        k = int(rng.integers(2, 8))
+        if len(np.unique(values)) < k:
+            continue
+        expected = mapclassify.FisherJenks(values, k=k).bins
+        assert fisher_jenks(values, k).tolist() == expected.tolist(), (values.tolist(), k)
+        compared += 1
+    assert compared >= 40
+
+
+def test_classes_need_no_mapclassify_import():
+    # Importing mapclassify costs 1.3 to 2 s (scipy.stats, scikit-learn, matplotlib) per map.
+    import subprocess
+    import sys
+
+    code = ("import sys; import pandas as pd; from geo.maps import classify\n"
+            "idx, bounds = classify(pd.Series(range(40)))\n"
+            "assert len(bounds) == 5, bounds\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'mapclassify', 'sklearn', 'scipy', 'matplotlib'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
 
 
 def test_actor_colours_are_stable():
