@@ -132,6 +132,51 @@ def test_actor_colours_are_stable():
     assert actor_colour("Some New Militia") == actor_colour("Some New Militia")
 
 
+def test_actors_the_table_does_not_list_get_colours_of_their_own():
+    from geo.maps import _actor_table, actor_colours, fallback_palette
+
+    fixed = set(_actor_table().values())
+    palette = fallback_palette()
+    assert len(palette) >= 8 and len(set(palette)) == len(palette) and not fixed & set(palette)
+    # Names that hash to one colour of the palette, and more unknown actors than it has colours.
+    slot = {n: actor_colour(n) for n in (f"Front {i}" for i in range(200))}
+    same = [n for n in slot if slot[n] == slot["Front 0"]][:3]
+    assert len(same) == 3
+    names = [*same, *(f"Front {i}" for i in range(20)), "Taliban", ISKP]
+    colours = actor_colours(names)
+    unknown = [colours[n] for n in dict.fromkeys(names) if n not in (ISKP, "Taliban")]
+    assert len(set(unknown)) == len(unknown) and not set(unknown) & fixed  # all told apart
+    assert colours["Taliban"] == actor_colour("Taliban") and colours[ISKP] == actor_colour(ISKP)
+    # Stable: the first of the three by name keeps the colour its name picks, on any map, and
+    # each name keeps its own when no other on the map picks it.
+    assert colours[min(same)] == slot["Front 0"] == actor_colours([min(same), "Taliban"])[min(same)]
+    assert actor_colours(["Front 7", "Front 9"]) == {"Front 7": slot["Front 7"], "Front 9": slot["Front 9"]} \
+        or slot["Front 7"] == slot["Front 9"]
+    assert actor_colours(reversed(names)) == colours
+
+
+def test_two_unknown_actors_are_drawn_in_two_colours(tmp_path, boundaries_dir):
+    # Kapisa Front and Takhar Resistance (no colour in geo/data/actors.csv) both drew pink
+    # #f781bf before, and their names still pick one colour of the palette; NRF has no colour
+    # in the table either. Legend, points and trend panel agree.
+    import json
+
+    from geo.actors import canonical_actor
+
+    path = tmp_path / "fronts.csv"
+    path.write_text("incident_id,event_date,actor1,location\n"
+                    "F1,2023-03-01,Kapisa Front,Kabul\nF2,2023-03-02,Takhar Resistance,Herat\n"
+                    "F3,2023-03-03,National Resistance Front,Zaranj\nF4,2023-02-03,Taliban,Kabul\n", encoding="utf-8")
+    html = map_html(render_map(load_incidents([path], month="2023-03"), trend=load_incidents([path])))
+    legend = dict((a, c) for c, a in re.findall(r'<span class="dot" style="background:(#[0-9a-f]{6});[^"]*"></span>([^<]+)</li>', html))
+    assert set(legend) == {"Kapisa Front", "Takhar Resistance", canonical_actor("National Resistance Front")}
+    assert len(set(legend.values())) == 3
+    trend = json.loads(re.search(r"geoMap\.trend\([^,]+, (\{.*?\})\);", html).group(1))
+    assert dict(zip(trend["actors"], trend["colours"])) == {**legend, "Taliban": actor_colour("Taliban")}
+    for actor, colour in legend.items():  # each actor's layer is named with its dot (JSON-escaped)
+        assert f"\\u003cspan style=\\u0027color:{colour}\\u0027\\u003e\\u0026#9679;\\u003c/span\\u003e {actor}" in html
+
+
 def test_save_is_atomic(tmp_path, boundaries_dir):
     target = tmp_path / "out" / "m.html"
     fmap = render_map(load_incidents(month="2023-04"))
