@@ -419,7 +419,8 @@ def _read_columnar(text: str | bytes | bytearray, delimiter: str, decoded: Text,
             read_options=pacsv.ReadOptions(column_names=header, use_threads=threads, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, ignore_empty_lines=False,
                                              invalid_row_handler=invalid),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+            # large_string: what pandas keeps text in, so the columns reach it without a copy.
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.large_string() for h in header},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
 

@@ -74,7 +74,7 @@ def canonical_actor(name: str | None, on: date | None = None) -> str:
     return actor_aliases(on).get(actor_key(text), text)
 
 
-def canonical_actors(values: pd.Series, on: pd.Series | None = None) -> pd.Series:
+def canonical_actors(values: pd.Series, on: pd.Series | None = None, *, codes: np.ndarray | None = None) -> pd.Series:
     """Vectorised :func:`canonical_actor` over a column (each distinct value looked up once).
 
     Parameters
@@ -84,12 +84,20 @@ def canonical_actors(values: pd.Series, on: pd.Series | None = None) -> pd.Serie
     on
         The rows' event dates (``YYYY-MM-DD`` text, aligned with ``values``), for the aliases
         that hold for a period only; without them such aliases stay as written.
+    codes
+        When given, ``values`` holds each distinct name once and ``codes`` the rows' positions
+        in it (the rows are then numbered as ``on`` is, or from 0).
     """
     names = values.fillna("")
-    codes, uniques = pd.factorize(names)
+    if codes is None:
+        codes, uniques = pd.factorize(names)
+        index = values.index
+    else:
+        uniques = names.to_numpy()
+        index = on.index if on is not None else pd.RangeIndex(len(codes))
     # Each distinct name looked up once, then taken for every row (a million rows name a dozen actors).
     canonical = pd.Series(uniques, dtype=names.dtype).map({u: canonical_actor(u) for u in uniques})
-    out = pd.Series(canonical.array.take(codes), index=values.index)
+    out = pd.Series(canonical.array.take(codes), index=index)
     if on is None:
         return out
     periods = actor_table().dropna(subset=["from", "to"], how="all")

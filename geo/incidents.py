@@ -130,21 +130,27 @@ def _tidy(frame: pd.DataFrame, keep: np.ndarray, encoded: dict[str, Distinct | N
     spread over the rows: the same values as tidying every row, for a pass over a few.
     """
     rows = np.flatnonzero(keep)
-    columns = {}
+    index = frame.index[rows]
+    tidy = {}  # column: (tidied values, each row's position in them; None when they are the rows')
     for col in [*frame.columns, *(c for c in COLUMNS if c not in frame.columns)]:
         enc = encoded.get(col) if col in frame.columns else Distinct(np.zeros(len(frame), dtype=np.intp),
                                                                       pd.Series([""], dtype=str))
         if enc is None:
-            columns[col] = _tidy_values(col, pd.Series(frame[col].array[keep])).array
+            tidy[col] = (_tidy_values(col, pd.Series(frame[col].array[keep])), None)
             continue
         codes = enc.codes[rows]
         used = np.bincount(codes, minlength=len(enc.values)) > 0  # values of rejected rows need not parse
-        tidied = _tidy_values(col, enc.values[used].reset_index(drop=True))
-        columns[col] = tidied.array.take((np.cumsum(used) - 1)[codes])
-    out = pd.DataFrame(columns, index=frame.index[rows])
+        tidy[col] = (_tidy_values(col, enc.values[used].reset_index(drop=True)), (np.cumsum(used) - 1)[codes])
+    columns = {col: values.array if codes is None else values.array.take(codes)
+               for col, (values, codes) in tidy.items() if col not in ("actor1", "actor2")}
+    dates = pd.Series(columns["event_date"], index=index)
     for col in ("actor1", "actor2"):  # "Afghan army" is another actor after 15 August 2021
-        out[col] = canonical_actors(out[col], on=out["event_date"])
-    return out
+        values, codes = tidy[col]
+        # A distinct name is looked up once, and the rows take it (not taken twice).
+        named = canonical_actors(values, on=dates, codes=codes) if codes is not None else \
+            canonical_actors(pd.Series(values.array, index=index), on=dates)
+        columns[col] = named.array
+    return pd.DataFrame({col: columns[col] for col in tidy}, index=index)
 
 
 def _flag_unknown_actors(frame: pd.DataFrame) -> pd.DataFrame:
