@@ -34,6 +34,7 @@ from os import PathLike
 from pathlib import Path
 
 import branca.colormap
+import jenkspy
 import numpy as np
 import offlinefolium as folium
 import pandas as pd
@@ -235,8 +236,8 @@ def classify(values: pd.Series, k: int = 5) -> tuple[np.ndarray, list[tuple[floa
     """Classes for a skewed count: zero alone, then Fisher-Jenks natural breaks.
 
     With at most ``k`` distinct non-zero values each gets its own class, labelled exactly.
-    Otherwise the non-zero values are split by Fisher-Jenks natural breaks (optimal,
-    deterministic: :func:`fisher_jenks`, the classes of :class:`mapclassify.FisherJenks`);
+    Otherwise the non-zero values are split by Fisher-Jenks natural breaks (optimal and
+    deterministic, by jenkspy: mapclassify's classes without its 1-2 s of imports);
     above 600 values it runs on 600 evenly spaced quantiles, which keeps the distribution's
     shape and the run time flat.
 
@@ -256,64 +257,12 @@ def classify(values: pd.Series, k: int = 5) -> tuple[np.ndarray, list[tuple[floa
         sample = positive
         if positive.size > 600:
             sample = np.quantile(positive, np.linspace(0, 1, 600), method="inverted_cdf")
-        bins = np.unique(fisher_jenks(sample, k))
+        bins = np.unique(jenkspy.jenks_breaks(sample, n_classes=k)[1:]).astype(float)
         bins[-1] = uniques[-1]
         lows = [uniques[0], *[uniques[uniques > b].min() for b in bins[:-1]]]
         bounds = list(zip(lows, bins))
     idx = np.where(values > 0, np.searchsorted(bins, values, side="left") + 1, 0)
     return idx, bounds
-
-
-def fisher_jenks(values: Sequence[float], k: int) -> np.ndarray:
-    """The upper bounds of ``k`` Fisher-Jenks classes of ``values`` (natural breaks).
-
-    The bounds :class:`mapclassify.FisherJenks` gives, by its own dynamic programme (its sums
-    in float32, and among equally good breaks the same one), with the loop over where the last
-    class starts done by numpy: importing mapclassify takes 1.3 to 2 s (it imports scipy.stats,
-    scikit-learn and matplotlib), more than a map's other classes and points together. jenkspy
-    sums in float64 and breaks ties the other way, which moves a few units to another class.
-    ``tests/test_maps.py`` compares both on random data.
-
-    Parameters
-    ----------
-    values
-        At least ``k`` distinct numbers.
-    k
-        How many classes.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``k`` upper bounds, ascending (the last is the largest value).
-    """
-    x = np.sort(np.asarray(values, dtype=float).ravel())
-    n = len(x)
-    single = x.astype(np.float32)
-    # best[l, j]: least within-class variance of the first l values in j classes; start[l, j]: where
-    # (1-based) the last of those classes starts. Row 1 and column 1 as mapclassify fills them.
-    start = np.zeros((n + 1, k + 1), dtype=np.int64)
-    best = np.zeros((n + 1, k + 1), dtype=np.float32)
-    start[1, 1:] = 1
-    best[2:, 1:] = np.inf
-    for last in range(2, n + 1):
-        # The last class holding the m values up to ``last``, m = 1..last, summed value by value.
-        tail = single[last - 1::-1]
-        s1, s2 = np.cumsum(tail, dtype=np.float32), np.cumsum(tail * tail, dtype=np.float32)
-        variance = s2 - (s1 * s1) / np.arange(1, last + 1, dtype=np.float32)
-        before = last - np.arange(1, last)  # values left for the other classes (m < last)
-        for j in range(2, k + 1):
-            cost = variance[:-1] + best[before, j - 1]
-            m = len(cost) - 1 - int(np.argmin(cost[::-1]))  # mapclassify keeps the last of equal costs
-            start[last, j], best[last, j] = last - m, cost[m]
-        start[last, 1], best[last, 1] = 1, variance[-1]
-    bounds = np.zeros(k + 1, dtype=float)
-    bounds[k], bounds[0] = x[n - 1], x[0]
-    end = n
-    for j in range(k, 1, -1):
-        first = start[end, j]
-        bounds[j - 1] = x[first - 2]
-        end = first - 1
-    return bounds[1:]
 
 
 def _class_colours(n: int) -> list[str]:
