@@ -88,18 +88,21 @@ def canonical_actors(values: pd.Series, on: pd.Series | None = None) -> pd.Serie
     out = names.map({u: canonical_actor(u) for u in pd.unique(names)})
     if on is None:
         return out
-    periods = actor_table().dropna(subset=["from", "to"], how="all")
-    keys = names.map({u: actor_key(u) for u in pd.unique(names)})
-    dates = on.astype(str)
-    for alias, actor, start, end in zip(periods["alias"], periods["actor"], periods["from"], periods["to"]):
-        # ISO dates compare as text; a period is a few lines of the table, not a loop over rows.
-        hit = (keys == actor_key(alias)).to_numpy(dtype=bool, copy=True)
-        if start is not None:
-            hit &= (dates >= start.isoformat()).to_numpy()
-        if end is not None:
-            hit &= (dates <= end.isoformat()).to_numpy()
-        out[hit] = actor
+    periodic = {actor_key(a) for a in actor_table().dropna(subset=["from", "to"], how="all")["alias"]}
+    dated = names.isin([u for u in pd.unique(names) if actor_key(u) in periodic]).to_numpy()
+    if dated.any():  # each distinct (name, date) of the few names that change meaning, once
+        pairs = names[dated].astype(str) + "\x00" + on[dated].astype(str)
+        found = {p: canonical_actor(*_name_and_date(p)) for p in pd.unique(pairs)}
+        out[dated] = pairs.map(found).to_numpy()
     return out
+
+
+def _name_and_date(pair: str) -> tuple[str, date | None]:
+    name, _, on = pair.partition("\x00")
+    try:
+        return name, date.fromisoformat(on)
+    except ValueError:  # no date: the name stays as written
+        return name, None
 
 
 def actor_problem(name: str) -> str | None:
@@ -114,9 +117,3 @@ def actor_problem(name: str) -> str | None:
     if actor_key(name) in set(table["alias"].map(actor_key)):
         return "names different actors in different periods and the date fits none of them; kept as written"
     return "is not in the actor table; kept as written"
-
-
-def is_known_actor(name: str) -> bool:
-    """True when ``name`` is a canonical actor or one of its aliases."""
-    table = actor_table()
-    return actor_key(name) in set(table["alias"].map(actor_key)) or name in set(table["actor"])
