@@ -121,7 +121,8 @@ RejectsOpt = Annotated[
     Optional[Path],
     typer.Option(
         "--rejects",
-        help="Where rejected rows go with their reasons (CSV). Default: <first input>.rejects.csv here.",
+        help="Where rejected rows go with their reasons (CSV). Default: <first input>.rejects.csv here. "
+             "(Past 10 warnings of one reason, all warnings go to <first input>.warnings.csv here.)",
         dir_okay=False,
     ),
 ]
@@ -224,7 +225,8 @@ def _load(
         chosen = located  # the month's rows, geocoded: as many
     first = Path(paths[0]) if paths else Path("incidents")
     target = rejects or Path(f"{first.stem}.rejects.csv")
-    notes = target.with_name(target.name.removesuffix(".csv").removesuffix(".rejects") + ".warnings.csv")
+    # Named from the input, never from --rejects, which may be /dev/null or a FIFO.
+    notes = Path(f"{first.stem}.warnings.csv")
     _print_problems("rejected", report.rejected, target)
     counted = _print_problems("warning", report.flagged, notes)
     for level in (1, 2):  # geocoding has loaded both levels; say if either needed repairs
