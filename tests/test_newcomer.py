@@ -5,10 +5,14 @@ Each test names the defect it holds fixed; the visual ones are in tests/test_bro
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -24,26 +28,43 @@ def run(*args):
 # --- 1. a relative GEO_BOUNDARIES ----------------------------------------------------------------
 
 
-def test_a_relative_geo_boundaries_is_read_from_where_it_was_given(boundaries_dir, tmp_path, monkeypatch):
-    from geo import boundaries
-
-    # As the README has it: relative to the folder geo was started in, then the process moves.
-    monkeypatch.setenv("GEO_BOUNDARIES", os.path.relpath(boundaries_dir, boundaries._LAUNCH_DIR))
-    monkeypatch.chdir(tmp_path)
-    assert Path(boundaries_dir).resolve() in boundaries.find_boundary_file(2).resolve().parents
+def _geo(*args: str, cwd: Path, boundaries: str) -> subprocess.CompletedProcess:
+    """The real CLI, started in ``cwd`` with ``$GEO_BOUNDARIES`` as given."""
+    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "GEO_BOUNDARIES": boundaries})
 
 
-def test_a_wrong_relative_geo_boundaries_names_the_folder_searched(boundaries_dir, tmp_path, monkeypatch):
-    from geo import boundaries
+def test_a_relative_geo_boundaries_is_read_from_the_folder_geo_runs_in(boundaries_dir, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = _geo("incidents", "--month", "2023-04", cwd=elsewhere,
+                  boundaries=os.path.relpath(boundaries_dir, elsewhere))
+    assert result.returncode == 0, result.stderr
+    assert sorted(pd.read_csv(io.StringIO(result.stdout))["admin2_pcode"]) == ["AF2102", "AF3401"]
 
-    monkeypatch.setenv("GEO_BOUNDARIES", "no/such/boundaries")
-    monkeypatch.chdir(tmp_path)
-    result = run("incidents")
-    assert result.exit_code == 1
+
+def test_a_wrong_relative_geo_boundaries_names_the_absolute_folder_searched(boundaries_dir, tmp_path):
+    result = _geo("incidents", cwd=tmp_path, boundaries="no/such/boundaries")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
     line = result.stderr.strip().splitlines()[-1]
-    searched = os.path.normpath(boundaries._LAUNCH_DIR / "no" / "such" / "boundaries")
-    assert f"found in {searched} (from $GEO_BOUNDARIES=no/such/boundaries, relative to {boundaries._LAUNCH_DIR}" in line
+    assert f"found in {tmp_path / 'no' / 'such' / 'boundaries'} (from $GEO_BOUNDARIES=no/such/boundaries, " \
+           "relative to the current folder)" in line
     assert "export GEO_BOUNDARIES=$PWD/../shared/boundaries" in line
+
+
+def test_a_relative_geo_boundaries_follows_the_current_folder_in_python(boundaries_dir, tmp_path):
+    # Normal relative-path semantics: the folder current at the call, whenever geo was imported.
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "bnd").symlink_to(boundaries_dir, target_is_directory=True)  # tmp_path has no bnd
+    code = ("import os, geo.boundaries as b\n"
+            f"os.chdir({str(moved)!r})\n"
+            "os.environ['GEO_BOUNDARIES'] = 'bnd'\n"
+            "print(len(b.load_admin(1)), b.find_boundary_file(2))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    count, found = done.stdout.split()
+    assert count == "34" and moved / "bnd" in Path(found).parents
 
 
 # --- 9. options are checked before any work --------------------------------------------------------
