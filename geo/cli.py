@@ -437,8 +437,9 @@ def render(
         Optional[Path],
         typer.Option("--out", "-o", metavar="FILE",
                      help="Where to write the HTML; '-' for stdout. Default: maps/<months>.html, its name extended "
-                          "by what the options change (e.g. maps/2023-03_iskp_fatalities.html), so maps made "
-                          "with other options are never overwritten."),
+                          "by every other option that changes the map (e.g. maps/2023-03_iskp_fatalities.html), so "
+                          "maps made with other options get other names (titles, actors and file names shortened "
+                          "to 32 lower-case letters, digits and hyphens)."),
     ] = None,
     actor: Annotated[
         Optional[list[str]],
@@ -556,7 +557,8 @@ def render(
             population=people,
             trend=everything,
         )
-        name = _default_name(steps, compare, paths, wanted, metric, level, per)
+        name = _default_name(steps, compare, paths, wanted, metric, level, per, population=population,
+                             title=title or None, tiles=tiles_key, cluster=cluster, cdn=cdn)
         if out is not None and str(out) == "-":
             _out(map_html(fmap))
             if png is not None:
@@ -578,16 +580,19 @@ def _check_month_hint(value: str, hint: str) -> str:
         raise typer.BadParameter(str(exc), param_hint=hint) from None
 
 
-def _slug(text: str, limit: int = 32) -> str:
-    """A short file-name-safe form of ``text``: 'Islamic State Khorasan Province (ISKP)' → 'iskp'."""
-    bracket = re.search(r"\(([^()]+)\)\s*$", text)  # an actor's acronym names it best
+def _slug(text: str, limit: int = 32, *, acronym: bool = True) -> str:
+    """A short file-name-safe form of ``text``: 'Islamic State Khorasan Province (ISKP)' → 'iskp'
+    (with ``acronym``), 'Deaths by district' → 'deaths-by-district'."""
+    bracket = re.search(r"\(([^()]+)\)\s*$", text) if acronym else None  # an actor's acronym names it best
     words = re.sub(r"[^0-9a-z]+", "-", (bracket.group(1) if bracket else text).lower()).strip("-")
     return words[:limit].rstrip("-") or "x"
 
 
 def _default_name(steps: list[str], compare: tuple[str, str] | None, paths: list[Path] | None, actors: list[str],
-                  metric: str, level: str, per: int | None) -> str:
-    """maps/<name>.html: the months, then whatever else changes what the map shows."""
+                  metric: str, level: str, per: int | None, *, population: Path | None = None,
+                  title: str | None = None, tiles: str = "none", cluster: bool | None = None,
+                  cdn: bool = False) -> str:
+    """maps/<name>.html: the months, then every other option that changes what the map shows or how."""
     parts = [f"{compare[0]}_vs_{compare[1]}" if compare else
              steps[0] if len(steps) == 1 else f"{steps[0]}_{steps[-1]}"]
     parts += [_slug(Path(p).stem) for p in paths or []]
@@ -596,8 +601,18 @@ def _default_name(steps: list[str], compare: tuple[str, str] | None, paths: list
         parts.append(metric)
     if per is not None:
         parts.append(f"per{per}")
+    if population is not None:
+        parts.append(_slug(Path(population).stem))
     if level != "all":
         parts.append(level)
+    if title is not None:
+        parts.append(_slug(title, acronym=False))
+    if tiles.strip().lower() != "none":
+        parts.append(f"tiles-{_slug(tiles)}")
+    if cluster is not None:
+        parts.append("cluster" if cluster else "nocluster")
+    if cdn:
+        parts.append("cdn")
     return "_".join(parts)
 
 

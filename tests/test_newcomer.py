@@ -199,9 +199,41 @@ def test_maps_made_with_other_options_get_their_own_files(tmp_path, boundaries_d
             ["--level", "adm2"]]
     written = [run("render", "--month", "2023-03", *args).stdout.strip().splitlines()[-1] for args in runs]
     assert written == ["maps/2023-03.html", "maps/2023-03_iskp.html", "maps/2023-03_drafts.html",
-                       "maps/2023-03_fatalities.html", "maps/2023-03_adm2.html"]
+                       "maps/2023-03_fatalities_deaths.html", "maps/2023-03_adm2.html"]
     assert run("render", "--compare", "2023-02", "2023-03").stdout.strip().splitlines()[-1] == \
         "maps/2023-02_vs_2023-03.html"
+
+
+@pytest.mark.parametrize("options, name", [
+    ({}, "2023-03"),
+    ({"title": "Deaths by district"}, "2023-03_deaths-by-district"),
+    ({"title": "Deaths (ISKP)"}, "2023-03_deaths-iskp"),  # a title is not an actor: no acronym
+    ({"tiles": "OpenTopoMap"}, "2023-03_tiles-opentopomap"),
+    ({"tiles": "none"}, "2023-03"),
+    ({"cluster": True}, "2023-03_cluster"),
+    ({"cluster": False}, "2023-03_nocluster"),
+    ({"cdn": True}, "2023-03_cdn"),
+    ({"per": 100000, "population": Path("pop.csv")}, "2023-03_per100000_pop"),
+    ({"per": 100000, "population": Path("data/pop 2024.csv")}, "2023-03_per100000_pop-2024"),
+])
+def test_the_default_name_follows_every_option_that_changes_the_map(options, name):
+    from geo.cli import _default_name
+
+    options = {"per": None, **options}
+    assert _default_name(["2023-03"], None, None, [], "incidents", "all", **options) == name
+
+
+def test_maps_differing_in_title_tiles_clustering_assets_or_population_are_not_overwritten(
+        tmp_path, boundaries_dir, monkeypatch, write_csv):
+    monkeypatch.chdir(tmp_path)
+    write_csv("pcode,population\nAF21,1500000\n", name="pop.csv")
+    write_csv("pcode,population\nAF21,3000000\n", name="pop2.csv")
+    same = ["--title", "Deaths", "--tiles", "OpenTopoMap", "--cluster", "--cdn", "--per", "1000"]
+    written = [run("render", "--month", "2023-04", *same, "--population", pop).stdout.strip().splitlines()[-1]
+               for pop in ("pop.csv", "pop2.csv")]
+    assert written == ["maps/2023-04_per1000_pop_deaths_tiles-opentopomap_cluster_cdn.html",
+                       "maps/2023-04_per1000_pop2_deaths_tiles-opentopomap_cluster_cdn.html"]
+    assert all((tmp_path / name).is_file() for name in written)
 
 
 def test_a_custom_title_keeps_the_month_and_the_actor_filter_is_shown(tmp_path, boundaries_dir):
