@@ -373,20 +373,16 @@ def read_population(path: str | PathLike[str]) -> pd.DataFrame:
     Raises
     ------
     GeoError
-        When the file cannot be read, lacks either column, or has a population that is not a
-        positive number or a P-code given twice (each such row is named).
+        When the file cannot be read (as an incident file: a regular file within the size limit,
+        see :func:`geo._csv.read_table`), repeats a column name, lacks either column, or has a
+        population that is not a positive number or a P-code given twice (each such row is named).
     """
-    from geo._csv import decode_text, sniff_delimiter
+    from geo._csv import check_header, read_table
 
     path = Path(path)
-    text = decode_text(path, "population table")
-    try:
-        import io
-
-        table = pd.read_csv(io.StringIO(text), sep=sniff_delimiter(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise GeoError(f"{path} is not a readable CSV: {str(exc).strip().rstrip('.')}.") from None
-    table.columns = [str(c).strip().lower() for c in table.columns]
+    table, _ = read_table(path, "population table")
+    table.columns = [c.lower() for c in table.columns]
+    check_header(list(table.columns), path, "population table")  # 'Population' and 'population' too
     code = next((c for c in ("pcode", "admin2_pcode", "admin1_pcode", "code") if c in table.columns), None)
     count = next((c for c in ("population", "pop") if c in table.columns), None)
     if code is None or count is None:
