@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 # commands that use them, so `geo --help` answers at once (tests/test_lazy_imports.py).
 from geo._errors import GeoError
 from geo._formats import (FILE_FORMATS, GEO_FORMATS, SUFFIX_FORMATS, check_format, csv_text, format_table,
-                          geojson_text, points_frame, write_table)
+                          geojson_text, write_table)
 from geo._io import atomic_write_text
 from geo._options import CLUSTER_AT, ENGINES, LEVEL_CHOICES, METRICS
 from geo.aggregate import KEYS, aggregate, parse_keys, with_unit_geometry
@@ -315,7 +315,9 @@ def _emit(table: pd.DataFrame, fmt: str, out: Path | None, layer: str, *, points
     """Print ``table`` to stdout, or write it to ``out``; files in GIS formats carry geometries."""
     if fmt in FILE_FORMATS:
         if fmt == "gpkg":
-            table = points_frame(table) if points else with_unit_geometry(table)
+            from geo.spatial import incident_points
+
+            table = incident_points(table) if points else with_unit_geometry(table)
         _out(f"{write_table(table, fmt, out, layer=layer)}\n")
         return
     if fmt == "geojson" and not points:
