@@ -6,8 +6,6 @@ Data goes to stdout, diagnostics to stderr; the exit code is 0 only on success.
 from __future__ import annotations
 
 import inspect
-import io
-import os
 import re
 import sys
 import tempfile
@@ -24,7 +22,7 @@ from typer.core import TyperGroup
 from geo._errors import GeoError
 from geo._formats import (FILE_FORMATS, GEO_FORMATS, SUFFIX_FORMATS, check_format, csv_text, format_table,
                           geojson_text, write_table)
-from geo._io import atomic_write_text
+from geo._io import atomic_write_text, silence_stdout
 from geo._options import CLUSTER_AT, ENGINES, LEVEL_CHOICES, METRICS
 from geo.aggregate import KEYS, aggregate, parse_keys, with_unit_geometry
 
@@ -154,10 +152,7 @@ def _out(text: str) -> None:
     except BrokenPipeError:
         raise
     except OSError as exc:
-        try:  # drop what is still buffered, or Python reports the same failure again at exit
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError, io.UnsupportedOperation):
-            pass
+        silence_stdout()
         raise GeoError(f"Could not write to standard output ({exc.strerror or exc}).") from None
 
 
