@@ -36,6 +36,7 @@ from typer.testing import CliRunner
 
 from geo import boundaries as bd
 from geo import gazetteer as gz
+from geo import maps
 from geo.cli import app
 from test_geopy import nominatim  # noqa: F401 (a fixture: Nominatim on 127.0.0.1)
 
@@ -456,6 +457,7 @@ def _forget() -> None:
     bd.forget_loaded()
     gz._geonames_places.cache_clear()
     gz._build.cache_clear()
+    maps._NEIGHBOURS_MEMO.clear()
 
 
 @pytest.fixture()
@@ -532,6 +534,34 @@ def test_a_web_outline_cache_entry_of_another_shape_is_rebuilt(cache, tmp_path, 
     html = out.read_text(encoding="utf-8")
     assert "AF2102" in html and "AF3401" in html  # districts in Balkh and Nimroz are drawn
     assert {p: len(gpd.read_parquet(p)) for p in entries} == sizes
+
+
+NEIGHBOUR_SHAPES = {
+    "junk": lambda t: None,
+    "points for outlines": lambda t: t.set_geometry(t.geometry.representative_point()),
+    "names not text": lambda t: t.assign(name=range(len(t))),
+    "a name twice": lambda t: t.assign(name="Iran"),
+    "labels far away": lambda t: t.assign(anchor=gpd.GeoSeries([shapely.Point(0, 0)] * len(t), crs=4326)),
+    "no label column": lambda t: t.drop(columns="anchor"),
+}
+
+
+@pytest.mark.parametrize("how", NEIGHBOUR_SHAPES)
+def test_a_neighbouring_countries_cache_entry_of_another_shape_is_rebuilt(cache, how):
+    provinces = bd.load_admin(1)
+    names, shapes, anchors = maps.neighbours(provinces)
+    [entry] = (cache / "neighbours").glob("*.parquet")
+    broken = NEIGHBOUR_SHAPES[how](gpd.read_parquet(entry))
+    if broken is None:
+        entry.write_bytes(b"PAR1 junk")
+    else:
+        broken.to_parquet(entry)
+    maps._NEIGHBOURS_MEMO.clear()  # as in the next process
+    again = maps.neighbours(provinces)
+    assert again[0] == names and {"Iran", "Pakistan", "Turkmenistan"} <= set(names)
+    assert shapely.equals(again[1], shapes).all() and shapely.equals(again[2], anchors).all()
+    rebuilt = gpd.read_parquet(entry)  # the entry on disk is sound again
+    assert rebuilt["name"].tolist() == names and rebuilt.geom_type.isin(["Polygon", "MultiPolygon"]).all()
 
 
 GEONAMES_SHAPES = {

@@ -172,3 +172,30 @@ def test_a_population_table_in_a_spreadsheet_s_encoding_and_separator(write_csv)
     path = write_csv("\ufeffPCode;Pop\naf21;\"1,500,000\"\nAF2101; 400000\n", name="pop.csv", encoding="utf-8")
     table = read_population(path)
     assert table.to_dict("list") == {"pcode": ["AF21", "AF2101"], "population": [1_500_000, 400_000]}
+
+
+# --- neighbouring countries ------------------------------------------------------------------------
+
+
+def test_neighbouring_countries_are_computed_once_then_read_from_the_cache(boundaries_dir, tmp_path, monkeypatch):
+    from collections import OrderedDict
+
+    import shapely
+
+    from geo import maps
+    from geo.boundaries import load_admin
+
+    provinces = load_admin(1)
+    monkeypatch.setenv("GEO_CACHE", str(tmp_path))
+    monkeypatch.setattr(maps, "_NEIGHBOURS_MEMO", OrderedDict())
+    names, shapes, anchors = maps.neighbours(provinces)
+    assert names == ["China", "India", "Iran", "Kyrgyzstan", "Pakistan", "Tajikistan", "Turkmenistan", "Uzbekistan"]
+    assert [p.parent.name for p in tmp_path.rglob("*.parquet")] == ["neighbours"]
+
+    def unions_again(*args):
+        raise AssertionError("the countries were unioned again")
+
+    monkeypatch.setattr(maps, "_find_neighbours", unions_again)
+    maps._NEIGHBOURS_MEMO.clear()  # as in the next process: only the disk remembers
+    cached = maps.neighbours(provinces)
+    assert cached[0] == names and shapely.equals(cached[1], shapes).all() and shapely.equals(cached[2], anchors).all()
