@@ -1315,7 +1315,7 @@ geoMap.trend({{ this._parent.get_name() }}, {{ this.data }});
 """
     )
 
-    def __init__(self, incidents: pd.DataFrame, last: str | None, metric: str, actors: list[str], title: str):
+    def __init__(self, incidents: pd.DataFrame, last: str | None, metric: str, actors: list[str]):
         super().__init__()
         self._name = "Trend"
         self.data = _js(trend_data(incidents, last, metric, actors))
@@ -1503,8 +1503,7 @@ def render_map(
         period = _month_label(steps[0]) if steps[0] else ""
         subtitles = [_summary(frame) if not period or period in title else f"{period}: {_summary(frame)}"]
     _Overlay(title, subtitles, scales, actors, notes, len(steps) > 1, clustered, filters).add_to(fmap)
-    _Trend(trend if trend is not None else incidents, steps[-1] or None, metric, actors,
-           f"{escape(title)}").add_to(fmap)
+    _Trend(trend if trend is not None else incidents, steps[-1] or None, metric, actors).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fit = FitBounds([[miny, minx], [maxy, maxx]])
     fit.options["animate"] = False  # the first view is drawn at once (and screenshots are stable)

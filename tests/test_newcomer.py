@@ -67,6 +67,14 @@ def test_a_relative_geo_boundaries_follows_the_current_folder_in_python(boundari
     assert count == "34" and moved / "bnd" in Path(found).parents
 
 
+def test_ci_runs_the_readme_as_written_and_deletes_no_virtual_environment():
+    # CI starts from a clean clone; run locally, `rm -rf .venv` would delete the developer's own.
+    script = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line.split("#")[0] for line in script.splitlines()]
+    assert not [c for c in commands if re.search(r"\brm\b.*\.venv", c)]
+    assert 'readme_block "## Set up and draw the March 2023 map"' in script and 'eval "$setup"' in script
+
+
 # --- 9. options are checked before any work --------------------------------------------------------
 
 
