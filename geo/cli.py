@@ -5,7 +5,6 @@ Data goes to stdout, diagnostics to stderr; the exit code is 0 only on success.
 
 from __future__ import annotations
 
-import inspect
 import re
 import sys
 import tempfile
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 # Only light modules at the top: pandas, geopandas, pandera and folium are imported by the
 # commands that use them, so `geo --help` answers at once (tests/test_lazy_imports.py).
@@ -30,57 +29,27 @@ if TYPE_CHECKING:
     import distributed
     import pandas as pd
 
-#: Metavars for the type names typer would show (``<str>``, ``<list[Path]>``); flags show none.
-_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH", "file": "FILE",
-             "bool": ""}
+class _Argument(TyperArgument):
+    """An argument shown by its declared metavar alone: "geo extract [OPTIONS] ARTICLE..." and
+    "ARTICLE...  Plain-text news articles", where typer would write "{articles}..." and
+    "articles... <list[Path]>". (Options need nothing of the kind: their metavars are declared.)"""
 
+    def display_type_rich(self, ctx):  # typer's plain help appends this to the argument's name
+        return None
 
-def _prose(text: str | None) -> str | None:
-    """Help text as paragraphs: docstring line breaks inside a paragraph become spaces."""
-    if not text:
-        return text
-    return "\n\n".join(" ".join(par.split()) for par in inspect.cleandoc(text).split("\n\n"))
-
-
-def _tidy_help(command, ctx) -> None:
-    """Give ``command`` words, not Python types, as metavars, and its help unbroken paragraphs."""
-    command.help = _prose(command.help)
-    for param in command.get_params(ctx):
-        if param.metavar is not None or not hasattr(param, "display_type"):  # older typers show click's words
-            continue
-        shown = param.display_type(ctx).strip("<>")
-        shown = shown.removeprefix("list[").removesuffix("]")
-        if getattr(param, "is_flag", False) or shown == "bool":
-            param.metavar = ""
-        elif param.param_type_name == "argument":
-            # Usage reads "ARTICLE..." (not "{articles}..."), and the name needs no type beside it.
-            name = param.name.upper().rstrip("S") + ("..." if param.nargs != 1 else "")
-            param.metavar = name
-            param.display_type_rich = lambda ctx: None
-            if hasattr(param, "_usage_display_name"):
-                param._usage_display_name = lambda: name
-        else:
-            param.metavar = _METAVARS.get(shown, shown.upper())
+    def get_usage_pieces(self, ctx) -> list[str]:
+        return [self.metavar] if self.metavar else super().get_usage_pieces(ctx)
 
 
 class _Group(TyperGroup):
-    """Commands whose --help reads as prose (see :func:`_tidy_help`)."""
+    """Commands whose arguments read as their metavars (see :class:`_Argument`)."""
 
     def get_command(self, ctx, cmd_name: str):
         command = super().get_command(ctx, cmd_name)
-        if command is not None and not isinstance(command, TyperGroup):
-            _tidy_help(command, ctx)
+        for param in getattr(command, "params", []):
+            if isinstance(param, TyperArgument) and param.metavar:
+                param.__class__ = _Argument  # typer makes the parameters itself: no way to pass a class
         return command
-
-    def get_help_option(self, ctx):
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.metavar = ""
-        return option
-
-    def format_help(self, ctx, formatter) -> None:
-        _tidy_help(self, ctx)
-        super().format_help(ctx, formatter)
 
 
 app = typer.Typer(
@@ -105,20 +74,20 @@ app = typer.Typer(
 IncidentsOpt = Annotated[
     Optional[list[Path]],
     typer.Option(
-        "--incidents", "-i",
+        "--incidents", "-i", metavar="PATH",
         help="Incident CSV in the geo schema or an ACLED export (or a .parquet/.geoparquet table of the same "
              "columns); repeat for several. Default: the sample set.",
         dir_okay=False,
     ),
 ]
-MonthOpt = Annotated[Optional[str], typer.Option("--month", "-m", help="Only this month, as YYYY-MM.")]
+MonthOpt = Annotated[Optional[str], typer.Option("--month", "-m", metavar="YYYY-MM", help="Only this month.")]
 StrictOpt = Annotated[
     bool, typer.Option("--strict", help="Any problem in the input (a rejected, flagged or unplaced row) is fatal.")
 ]
 RejectsOpt = Annotated[
     Optional[Path],
     typer.Option(
-        "--rejects",
+        "--rejects", metavar="FILE",
         help="Where rejected rows go with their reasons (CSV). Default: <first input>.rejects.csv here. "
              "(Past 10 warnings of one reason, all warnings go to <first input>.warnings.csv here.)",
         dir_okay=False,
@@ -651,24 +620,25 @@ def _publication_date(value: str | None) -> date | None:
 
 @app.command()
 def extract(
-    articles: Annotated[list[Path], typer.Argument(help="Plain-text news articles (UTF-8 or Windows-1252).", dir_okay=False)],
+    articles: Annotated[list[Path], typer.Argument(metavar="ARTICLE...", help="Plain-text news articles (UTF-8 or Windows-1252).",
+                                                   dir_okay=False)],
     published: Annotated[
         Optional[list[str]],
         typer.Option(
-            "--published", "-p",
-            help="Publication date YYYY-MM-DD that 'on Monday' or 'earlier this month' count from. Give it once "
+            "--published", "-p", metavar="YYYY-MM-DD",
+            help="Publication date that 'on Monday' or 'earlier this month' count from. Give it once "
             "for all articles or once per article in file order; 'unknown' for an article without one (its "
             "relative dates are then left empty and flagged, not guessed).",
         ),
     ] = None,
     source: Annotated[
         Optional[list[str]],
-        typer.Option("--source", "-s", help="Source name for the `source` column: once for all, or once per article in file order. Default: the file name."),
+        typer.Option("--source", "-s", metavar="NAME", help="Source name for the `source` column: once for all, or once per article in file order. Default: the file name."),
     ] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the incident CSV here (atomically) instead of stdout.", dir_okay=False)] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE", help="Write the incident CSV here (atomically) instead of stdout.", dir_okay=False)] = None,
     context: Annotated[
         Optional[Path],
-        typer.Option("--context", "-c", help="Write aggregate and generic statements ('on eight occasions this month') to this CSV instead of stderr.", dir_okay=False),
+        typer.Option("--context", "-c", metavar="FILE", help="Write aggregate and generic statements ('on eight occasions this month') to this CSV instead of stderr.", dir_okay=False),
     ] = None,
 ) -> None:
     """Draft incident records from news articles, each with the sentence that supports it.
@@ -726,7 +696,7 @@ boundaries_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-_TableFormat = Annotated[str, typer.Option("--format", "-f", help="text, csv or json.")]
+_TableFormat = Annotated[str, typer.Option("--format", "-f", metavar="text|csv|json", help="How to print the table.")]
 
 
 def _print_layers(table: pd.DataFrame, fmt: str) -> None:
@@ -750,10 +720,12 @@ def _note_env_overrides() -> None:
 
 @boundaries_app.command("fetch")
 def boundaries_fetch(
-    source: Annotated[str, typer.Option("--source", "-s", help="cod-ab (OCHA, via HDX), geoboundaries or gadm.")] = "cod-ab",
-    country: Annotated[str, typer.Option("--country", "-c", help="ISO 3166 alpha-3 country code.")] = "AFG",
+    source: Annotated[str, typer.Option("--source", "-s", metavar="PUBLISHER",
+                                        help="cod-ab (OCHA, via HDX), geoboundaries or gadm.")] = "cod-ab",
+    country: Annotated[str, typer.Option("--country", "-c", metavar="ISO3", help="ISO 3166 alpha-3 country code.")] = "AFG",
     levels: Annotated[
-        Optional[list[int]], typer.Option("--level", "-l", help="Admin level to fetch; repeatable. Default: 0, 1 and 2.")
+        Optional[list[int]],
+        typer.Option("--level", "-l", metavar="N", help="Admin level to fetch; repeatable. Default: 0, 1 and 2."),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar per file (on stderr).")] = True,
 ) -> None:
@@ -802,9 +774,9 @@ def boundaries_list(fmt: _TableFormat = "text") -> None:
 
 @boundaries_app.command("info")
 def boundaries_info(
-    query: Annotated[str, typer.Argument(help="A code (AF2102) or a name in any spelling the files carry (Dari too).")],
-    level: Annotated[Optional[int], typer.Option("--level", "-l", help="Only this admin level: 0, 1 or 2.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    query: Annotated[str, typer.Argument(metavar="UNIT", help="A code (AF2102) or a name in any spelling the files carry (Dari too).")],
+    level: Annotated[Optional[int], typer.Option("--level", "-l", metavar="N", help="Only this admin level: 0, 1 or 2.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json", help="How to print the unit.")] = "text",
 ) -> None:
     """Describe one admin unit: names, parent, area in km² (equal-area) and neighbours."""
     import json
@@ -829,9 +801,9 @@ def boundaries_info(
 
 @boundaries_app.command("add")
 def boundaries_add(
-    paths: Annotated[list[Path], typer.Argument(help="Boundary files: shapefile (zipped or not), GeoJSON, GeoPackage, GeoParquet.", exists=True, dir_okay=False)],
-    licence: Annotated[Optional[str], typer.Option(help="Licence to record when the file does not say.")] = None,
-    valid_from: Annotated[Optional[str], typer.Option(help="Validity date (YYYY-MM-DD) to record when the file does not say.")] = None,
+    paths: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Boundary files: shapefile (zipped or not), GeoJSON, GeoPackage, GeoParquet.", exists=True, dir_okay=False)],
+    licence: Annotated[Optional[str], typer.Option(metavar="TEXT", help="Licence to record when the file does not say.")] = None,
+    valid_from: Annotated[Optional[str], typer.Option(metavar="YYYY-MM-DD", help="Validity date to record when the file does not say.")] = None,
 ) -> None:
     """Register local boundary files of any publisher (read in place, never copied).
 
@@ -890,13 +862,14 @@ def geocode_cmd(
     path: Annotated[
         Path,
         typer.Argument(
+            metavar="FILE",
             help="CSV with a 'location' column; optional 'admin1' (province) and 'admin2' (district) hints "
             "in any spelling, and 'latitude'/'longitude' (reverse-geocoded).",
             dir_okay=False,
         ),
     ],
     out: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="Write the CSV here (atomically) instead of to stdout.")
+        Optional[Path], typer.Option("--out", "-o", metavar="FILE", help="Write the CSV here (atomically) instead of to stdout.")
     ] = None,
     online: Annotated[
         bool,
@@ -908,7 +881,7 @@ def geocode_cmd(
     ] = False,
     cache: Annotated[
         Optional[Path],
-        typer.Option(help="The --online answer cache (JSON). Default: $GEO_GEOCODE_CACHE or ~/.cache/geo/online-geocode.json."),
+        typer.Option(metavar="FILE", help="The --online answer cache (JSON). Default: $GEO_GEOCODE_CACHE or ~/.cache/geo/online-geocode.json."),
     ] = None,
 ) -> None:
     """Geocode place names as reporters spell them: every row comes out, in order.

@@ -179,6 +179,27 @@ def test_help_shows_words_not_python_types(command):
         assert python not in result.stdout, f"{python} in geo {' '.join(command)} --help"
 
 
+def test_every_option_and_argument_declares_the_word_help_shows():
+    # Declared where the option is, not patched into typer's objects at run time (which broke on
+    # typer upgrades): every parameter that takes a value names it.
+    import typer.main
+
+    def commands(group):
+        for command in group.commands.values():
+            yield from commands(command) if hasattr(command, "commands") else [command]
+
+    missing = [f"{command.name} {param.name}" for command in commands(typer.main.get_command(app))
+               for param in command.params if not getattr(param, "is_flag", False) and not param.metavar]
+    assert missing == []
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_render_help_fits_the_terminal(columns):
+    text = _help("render", columns=columns)
+    assert max(len(line) for line in text.splitlines()) <= columns
+    assert "  -o, --out FILE " in text and "  --population FILE " in text and "  --cluster / --no-cluster " in text
+
+
 def _help(*command: str, columns: int) -> str:
     """``geo COMMAND --help`` as a terminal this wide shows it (the test runner would force 80 columns)."""
     import os
