@@ -88,8 +88,16 @@ RejectsOpt = Annotated[
     Optional[Path],
     typer.Option(
         "--rejects", metavar="FILE",
-        help="Where rejected rows go with their reasons (CSV). Default: <first input>.rejects.csv here. "
-             "(Past 10 warnings of one reason, all warnings go to <first input>.warnings.csv here.)",
+        help="Where rejected rows go with their reasons (CSV). Default: <first input>.rejects.csv here.",
+        dir_okay=False,
+    ),
+]
+WarningsOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--warnings", metavar="FILE",
+        help="Where every warning goes (CSV) when stderr shows only the first 10 of a reason. "
+             "Default: <first input>.warnings.csv here.",
         dir_okay=False,
     ),
 ]
@@ -164,12 +172,13 @@ def _engine(engine: str, scheduler: str | None) -> Iterator[distributed.Client |
 
 def _load(
     paths: list[Path] | None, month: str | None, *, strict: bool = False, rejects: Path | None = None,
-    client: distributed.Client | None = None,
+    warnings: Path | None = None, client: distributed.Client | None = None,
 ) -> pd.DataFrame:
     """Read, report, filter and geocode: the common first half of every command.
 
     Every problem is printed to stderr with file, row, column and value; the totals line
-    ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file.
+    ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file, and
+    so do all warnings when there are too many to print.
     With a dask ``client`` the work runs on its cluster and a dask frame is returned.
     """
     import pandas as pd
@@ -190,7 +199,7 @@ def _load(
     first = Path(paths[0]) if paths else Path("incidents")
     target = rejects or Path(f"{first.stem}.rejects.csv")
     # Named from the input, never from --rejects, which may be /dev/null or a FIFO.
-    notes = Path(f"{first.stem}.warnings.csv")
+    notes = warnings or Path(f"{first.stem}.warnings.csv")
     _print_problems("rejected", report.rejected, target)
     counted = _print_problems("warning", report.flagged, notes)
     for level in (1, 2):  # geocoding has loaded both levels; say if either needed repairs
@@ -302,6 +311,7 @@ def incidents(
     out: TableOutOpt = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    warnings: WarningsOpt = None,
     engine: EngineOpt = "pandas",
     scheduler: SchedulerOpt = None,
 ) -> None:
@@ -316,7 +326,7 @@ def incidents(
     month = _check_month(month)
     fmt = _table_format(fmt, out)
     with _engine(engine, scheduler) as client, _user_errors():
-        located = _load(paths, month, strict=strict, rejects=rejects, client=client)
+        located = _load(paths, month, strict=strict, rejects=rejects, warnings=warnings, client=client)
         if client is not None:
             located = located.compute()
         _emit(to_schema(located), fmt, out, "incidents", points=True)
@@ -331,6 +341,7 @@ def aggregate_cmd(
     out: TableOutOpt = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    warnings: WarningsOpt = None,
     engine: EngineOpt = "pandas",
     scheduler: SchedulerOpt = None,
 ) -> None:
@@ -354,7 +365,7 @@ def aggregate_cmd(
         raise typer.BadParameter(f"--format {fmt} draws each row's admin unit: add adm1 or adm2 to --by "
                                  "(e.g. --by month,adm1)", param_hint="--by")
     with _engine(engine, scheduler) as client, _user_errors():
-        located = _load(paths, month, strict=strict, rejects=rejects, client=client)
+        located = _load(paths, month, strict=strict, rejects=rejects, warnings=warnings, client=client)
         table = aggregate(located if client is not None else to_schema(located), keys)
         _emit(table, fmt, out, "aggregate")
 
@@ -445,6 +456,7 @@ def render(
     ] = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    warnings: WarningsOpt = None,
 ) -> None:
     """Write one self-contained HTML map: a month, a range of months (with a time control), or the change between two months.
 
@@ -486,7 +498,7 @@ def render(
         people = read_population(population) if population is not None else None
         wanted = sorted({canonical_actor(a) for a in actor}) if actor else []
         # All months are read (not only those mapped): the trend panel shows the months before too.
-        everything = to_schema(_load(paths, None, strict=strict, rejects=rejects))
+        everything = to_schema(_load(paths, None, strict=strict, rejects=rejects, warnings=warnings))
         if wanted:
             everything = everything[everything["actor1"].isin(wanted) | everything["actor2"].isin(wanted)]
             everything = everything.reset_index(drop=True)

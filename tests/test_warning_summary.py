@@ -65,3 +65,8 @@ def test_the_warnings_file_is_named_from_the_input_never_from_rejects(tmp_path, 
     assert (tmp_path / "bad.csv").is_file() and not (tmp_path / "bad.warnings.csv").exists()
     assert f"rejected rows and their reasons written to {tmp_path / 'bad.csv'}" in result.stderr.splitlines()
     assert "all 12 warnings written to w.warnings.csv" in result.stderr.splitlines()
+    # --warnings names the file.
+    chosen = tmp_path / "notes" / "all.csv"
+    result = CliRunner().invoke(app, ["incidents", "-i", str(data / "w.csv"), "--warnings", str(chosen)])
+    assert result.exit_code == 0 and f"all 12 warnings written to {chosen}" in result.stderr.splitlines()
+    assert len(pd.read_csv(chosen)) == 12
