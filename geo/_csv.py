@@ -527,3 +527,37 @@ def _mixed_rows(decoded: Text, lines: list[str], stops: np.ndarray, numbers: np.
         text = lines[line - 1].rstrip("\r\n") if line <= len(lines) else ""
         flagged.append((row, "(row)", shown(text), decoded.mixed_reason))
     return pd.DataFrame(flagged, columns=PROBLEM).drop_duplicates("row", ignore_index=True)
+
+
+def read_table(path: str | os.PathLike[str], what: str = "file") -> tuple[pd.DataFrame, Text]:
+    """A small CSV (places to geocode, a population table) as text columns, read with the same
+    guards as incident files: :func:`read_input`, :func:`decode`, the header's separator and
+    :func:`check_header`. Column names are stripped.
+
+    Returns
+    -------
+    (pandas.DataFrame, Text)
+        The table, every value as text, and the decoded text (for lines in a minority encoding).
+
+    Raises
+    ------
+    GeoError
+        When the file cannot be read (see :func:`read_input`), is empty, repeats a column name
+        or is not CSV.
+    """
+    path = Path(path)
+    decoded = decode(read_input(path, what), path, what)
+    if not decoded.text.strip():
+        raise GeoError(f"The {what} {path} is empty.")
+    delimiter = sniff_delimiter(decoded.text)
+    try:
+        # The header as written: read_csv would rename a repeated column (population.1) and go on.
+        names = pd.read_csv(io.StringIO(decoded.text), sep=delimiter, header=None, nrows=1, dtype=str,
+                            keep_default_na=False)
+        check_header([str(c).strip() for c in names.iloc[0]], path, what)
+        frame = pd.read_csv(io.StringIO(decoded.text), sep=delimiter, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise GeoError(f"{path} is not a readable CSV: {str(exc).strip().rstrip('.')}; "
+                       "quote values that contain the separator.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, decoded

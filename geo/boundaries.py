@@ -96,21 +96,17 @@ class BoundaryFile:
 # --- where boundaries are ------------------------------------------------------------------
 
 
-try:
-    #: Where this process was started: a relative ``$GEO_BOUNDARIES`` is read from here, the folder
-    #: it was given in, even after the process (a test, a notebook) changes its working folder.
-    _LAUNCH_DIR = Path.cwd()
-except OSError:  # started in a folder that no longer exists
-    _LAUNCH_DIR = Path(os.sep)
-
-
 def _env_folder() -> Path | None:
-    """``$GEO_BOUNDARIES`` as an absolute path (relative to where the process started), or None."""
+    """``$GEO_BOUNDARIES`` as an absolute path, or None; a relative one is read from the current
+    folder at the call, as any relative path is (the CLI never changes folder)."""
     env = os.environ.get(ENV_VAR, "").strip()
     if not env:
         return None
-    path = Path(env).expanduser()
-    return path if path.is_absolute() else Path(os.path.normpath(_LAUNCH_DIR / path))
+    try:
+        return Path(os.path.abspath(Path(env).expanduser()))
+    except OSError:  # the current folder was deleted
+        raise GeoError(f"${ENV_VAR}={env} is a relative path, but the current folder no longer exists; "
+                       f"set {ENV_VAR} to an absolute path.") from None
 
 
 def _env_label(where: Path) -> str:
@@ -118,13 +114,13 @@ def _env_label(where: Path) -> str:
     env = os.environ.get(ENV_VAR, "").strip()
     if Path(env).expanduser().is_absolute():
         return f"{where} (from ${ENV_VAR})"
-    return f"{where} (from ${ENV_VAR}={env}, relative to {_LAUNCH_DIR}, where geo was started)"
+    return f"{where} (from ${ENV_VAR}={env}, relative to the current folder)"
 
 
 def boundaries_dir() -> Path:
     """Return the folder searched for boundary files: ``$GEO_BOUNDARIES`` or ``./boundaries``.
 
-    A relative ``$GEO_BOUNDARIES`` is taken relative to the folder the process started in.
+    A relative ``$GEO_BOUNDARIES`` is taken relative to the current folder.
     """
     return _env_folder() or Path.cwd() / "boundaries"
 
@@ -259,7 +255,7 @@ def _missing_message(where: str, level: int) -> str:
     env = os.environ.get(ENV_VAR, "").strip()
     if env and not Path(env).expanduser().is_absolute():
         todo = (
-            f"a relative {ENV_VAR} is read from the folder geo is started in, so set it to an absolute "
+            f"a relative {ENV_VAR} is read from the current folder, so set it to an absolute "
             f"path to run geo from anywhere, for example: export {ENV_VAR}=$PWD/../shared/boundaries "
             "(from the repository root)"
         )
