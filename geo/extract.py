@@ -109,7 +109,8 @@ TRIGGERS: list[tuple[str, str]] = [
     (r"clash(?:es|ed)?|gun ?fights?|gun ?battles?|firefights?|skirmish(?:es)?|fighting|battles?|exchange of fire|gun ?fire|shoot-?outs?|ambush(?:es|ed)?", "clash"),
     (r"attack(?:s|ed|ing)?|assaults?|assaulted|stormed|targeted|targeting|opened fire|fired (?:on|at|upon)|shot", "attack"),
     (r"operations?|offensives?|crackdowns?", "operation"),
-    (r"kill(?:ed|ing|ings)|shot dead|gunned down|assassinat(?:ed|ion|ions)|eliminated|executed|beheaded|slain", "killing"),
+    (r"kill(?:ed|ing|ings)|shot dead|gunned down|assassinat(?:ed|ion|ions)|eliminated|executed|beheaded|slain|"
+     r"murder(?:ed|s)?|lynched|strangled|(?:stabbed|beaten|hacked|stoned|burn(?:ed|t)|tortured|shot) to death", "killing"),
     (r"arrest(?:ed|s)?|detained", "arrest"),
 ]
 _TRIGGER_RE = re.compile("|".join(f"(?P<t{i}>\\b(?:{p})\\b)" for i, (p, _) in enumerate(TRIGGERS)), re.I)
@@ -680,11 +681,21 @@ _PLACE_ADJECTIVES = {"north", "south", "east", "west", "northern", "southern", "
                      "remote", "restive", "volatile", "mountainous", "troubled"}
 
 
+#: What follows a person's name: an apposition ("Rahim Mangal, a district official, ...") or a
+#: reporting verb ("Rahim Mangal said").
+_PERSON_NEXT = re.compile(
+    r"\s*(?:,\s*(?:a|an|the)\s+(?:[\w’'-]+\s+){0,3}?(?:official|spokes(?:man|woman|person)|commander|governor|chief|"
+    r"head|elder|resident|witness|member|journalist|director|officer|leader|deputy|mayor|cleric|lawmaker|analyst|"
+    r"relative|brother|son|father|owner)\b|\s+(?:said|says|told|added|stated|confirmed|tweeted|wrote)\b)"
+)
+
+
 def _after_given_name(text: str, toks: list[Tok], i: int) -> bool:
-    """Whether token i follows a capitalised word that reads as a given name: not the first
-    word of the sentence, nothing between them, not a place, an actor or a word describing a
-    place ("Khalid Zadran", not "In Kabul", "Eastern Nangarhar" or "Taliban Kabul")."""
-    if i < 2:
+    """Whether token i follows a capitalised word that reads as a given name: nothing between
+    them, not a place, an actor or a word describing a place ("Nasir Shinwari", not "In Kabul",
+    "Eastern Nangarhar" or "Taliban Kabul"). The first word of a sentence is capitalised anyway:
+    there, what follows must say that a person is meant ("Rahim Mangal, a district official,")."""
+    if i < 1 or (i == 1 and not _PERSON_NEXT.match(text, toks[i].end)):
         return False
     prev = toks[i - 1]
     if not prev.raw[:1].isupper() or text[prev.end : toks[i].start] != " " or prev.low in _PLACE_ADJECTIVES | _LOCATIVE | _DROP:
@@ -804,7 +815,10 @@ _SPEAKER_AFTER = {"spokesman", "spokesperson", "spokeswoman", "officials", "offi
 
 
 #: Words that make what follows a suspicion, not an attribution.
-_DOUBT = {"suspected", "suspect", "suspects", "believed", "unclear", "whether", "possibly", "allegedly", "presumably"}
+_DOUBT = {"suspected", "suspect", "suspects", "believed", "believe", "believes", "unclear", "whether", "possibly",
+          "allegedly", "presumably", "probably", "likely"}
+#: Doubt words that are verbs: right before the name they still doubt it ("residents believe IS-K ...").
+_DOUBT_VERBS = {"believe", "believes", "suspect", "suspects"}
 _QUANTIFIERS = {"at", "least", "more", "than", "about", "some", "over", "nearly", "around", "several", "dozens", "scores",
                 "afghan", "local", "an", "a", "the", "their", "his", "her", "its", "other", "another", "suspected", "alleged",
                 "former", "ex", "retired"}
@@ -827,7 +841,8 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
     before = [t.low for t in toks[lo:i]]
     after = [t.low for t in toks[j + 1 : hi + 1]]
     # A suspicion or a doubt is not an attribution ("it is suspected that the Taliban ...").
-    if i > 1 and any(t.low in _DOUBT for t in toks[max(0, i - 6) : i - 1]) and toks[i - 1].low not in _DOUBT:
+    if i > 1 and any(t.low in _DOUBT for t in toks[max(0, i - 6) : i - 1]) and toks[i - 1].low not in _DOUBT - _DOUBT_VERBS \
+            or i > 0 and toks[i - 1].low in _DOUBT_VERBS:
         return "suspected"  # ("suspected IS-K members" are suspected of membership, not of the attack)
     if any(w in _DEFEND for w in after[:4]):
         return "defender"  # "Afghan troops repelled the assault"
@@ -977,7 +992,11 @@ _NOT_VICTIMS = {"into", "in", "on", "at", "after", "before", "during", "from", "
                 "weeks", "months", "years", "hours", "minutes", "ago", "km", "kilometres", "kilometers", "miles"}
 #: One victim, not counted in figures: "a shopkeeper was shot dead", "the judge was killed".
 _SINGLE_DEATH = re.compile(r"\b(?:was|has been)\s+(?:\w+\s+){0,2}?(?:killed|shot dead|assassinated|gunned down|beheaded|"
-                           r"executed|slain|martyred|murdered)\b|\bdied of (?:his|her) (?:wounds|injuries)\b", re.I)
+                           r"executed|slain|martyred|murdered|lynched|strangled|(?:stabbed|beaten|hacked|stoned|burn(?:ed|t)|"
+                           r"tortured|shot) to death)\b|\bdied of (?:his|her) (?:wounds|injuries)\b", re.I)
+
+
+_TO_DEATH = {"stabbed", "beaten", "hacked", "stoned", "burned", "burnt", "tortured", "shot", "bludgeoned", "clubbed"}
 
 
 def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[int | None, str]:
@@ -997,7 +1016,7 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
         zero = True
     else:
         zero = False
-    # "14th" is an ordinal, never a count; "3-5 civilians" counts as 3 (the lower figure).
+    # "9th" is an ordinal, never a count; "3-5 civilians" counts as 3 (the lower figure).
     words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\d[\d,]*(?:[-–]\d[\d,]*)?[A-Za-z]*|[A-Za-z’'-]+", text)]
     words = [w for w in words if not any(a <= w[0] < b for a, b in masked)]
     used: set[int] = set()
@@ -1045,14 +1064,18 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
         casualties = bool(nxt) and nxt[0] in ("and", "or") and len(nxt) > 1 and nxt[1] in _INJURY
         active = (bool(nxt) and lw in ("killed", "slain", "eliminated") and (nxt[0] in _OBJECT_START or _number(nxt[0]) is not None)
                   and not re.search(r"[,;.:]", text[e : words[k + 1][0]]))
-        if (_DEATH_BEFORE.match(lw) or lw in ("deaths", "lives")) and not casualties and not active:
-            # Backward: "six people were killed", "at least six people dead", "three tourists
-            # and one Afghan were killed" (4); not across "six bullets into the dead body".
+        # "beaten to death" (not "sentenced to death").
+        to_death = lw == "death" and k > 1 and words[k - 1][2].lower() == "to" and words[k - 2][2].lower() in _TO_DEATH
+        if (_DEATH_BEFORE.match(lw) or lw in ("deaths", "lives") or to_death) and not casualties and not active:
+            # Backward: "seven people were killed", "at least nine people dead", "two teachers
+            # and one student were killed" (3); not across "four more rounds into the body".
             for n in range(k - 1, max(k - 9, -1), -1):
                 nw = words[n][2].lower()
                 if nw in _INJURY or nw in _NOT_VICTIMS:
                     break
                 val = _number(nw)
+                if val is None and nw in ("a", "an") and n > 0 and words[n - 1][2].lower() == "and":
+                    val = 1  # "three guards and a driver were killed" (4)
                 if val is not None:
                     if n not in used:
                         used.add(n)
@@ -1249,6 +1272,10 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
             date_span = min(seg_dates, key=lambda d: (_statement_date(sent.text, d), d.precision or 9,
                                                        (d.end - d.start).days if d.resolved else 99, d.begin), default=None)
             weak = date_span is not None and _statement_date(sent.text, date_span)
+            if date_span is not None and not seg_places and _RESPONSIBILITY.search(seg) and definite:
+                # "IS-K claimed responsibility for the attack on Tuesday": the day may be the
+                # claim's as well as the attack's; the attack told before keeps its own.
+                weak = True
             background = _background(undated, seg_dates, article.published)
             out.append(
                 Mention(
@@ -1523,7 +1550,9 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
     if not actor1 and defenders:
         # "Afghan troops repelled the assault": the other side attacked.
         actor1 = next((a for a in targets if a not in defenders and a != CIVILIANS), "")
-        targets = [*defenders, *targets]
+    if defenders:
+        # Those who repel an attack were attacked, whoever the text names as the attacker.
+        targets = [*dict.fromkeys(a for a in defenders if a != actor1), *targets]
     if not actor1:
         actor1 = UNIDENTIFIED
         notes.append("perpetrator not named in the text")
@@ -1538,8 +1567,11 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
     actor2 = next((a for a in targets if a not in (actor1, CIVILIANS)), "") or next((a for a in targets if a != actor1), "")
     if not actor2 and civilian:
         actor2 = CIVILIANS
-    if not actor2 and not [a for a in others if a != actor1]:
-        text = " ".join(m.text for m in event.mentions)
+    text = " ".join(m.text for m in event.mentions)
+    # A party that only speaks is not the victim either, unless it speaks of its own losses.
+    speakers = {a.actor for m in event.mentions for a in m.actors if a.role == "speaker"}
+    others = [a for a in others if a != actor1 and (a not in speakers or a in bystanders or _OWN_LOSSES.search(text))]
+    if not actor2 and not others:
         if "clash" in _kinds([w for m in event.mentions for w in m.triggers]) and actor1 == UNIDENTIFIED:
             actor2 = UNIDENTIFIED  # "fighting between two armed factions": both sides unnamed
         elif _HARMED.search(text):
@@ -1547,12 +1579,17 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
             actor2 = CIVILIANS
             notes.append("victims not tied to an armed group: coded as civilians")
     if not actor2:
-        actor2 = next((a for a in others if a != actor1), "")
+        actor2 = next(iter(others), "")
     return actor1, actor2, notes
 
 
+#: A party speaking of its own losses ("two of their fighters were killed").
+_OWN_LOSSES = re.compile(r"\b(?:their|its|our)\s+(?:[\w-]+\s+)?(?:fighters|soldiers|members|forces|men|guards|personnel|"
+                         r"policemen|officers|commanders?|troops|mujahideen)\b", re.I)
+
+
 _HARMED = re.compile(r"\b(?:killed|wounded|injured|dead|died|kidnapped|abducted|shot|assassinated|beheaded|gunned down|"
-                     r"executed|hurt|murdered|tortured)\b", re.I)
+                     r"executed|hurt|murdered|tortured|stabbed|beaten|lynched|strangled)\b", re.I)
 
 
 def _finish(event: Event, lead: bool = False) -> Draft:
