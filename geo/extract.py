@@ -59,7 +59,6 @@ The records carry the 20 schema columns (so ``geo render --incidents`` reads the
 from __future__ import annotations
 
 import calendar
-import contextvars
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -492,29 +491,33 @@ def _place_index(gaz: pd.DataFrame) -> tuple[dict[str, list[dict]], dict[str, di
     return index, capitals, 6
 
 
-_INDEX: list[tuple[pd.DataFrame, tuple]] = []
-#: While :func:`extract_incidents` runs: the gazetteer it started with and the answers of the
-#: resolver so far (looking the gazetteer up costs a file-system search per call).
-_PINNED: contextvars.ContextVar[tuple[pd.DataFrame, dict] | None] = contextvars.ContextVar("_PINNED", default=None)
+#: The current gazetteer, its place index and the resolver's answers on it so far (articles
+#: name the same places again and again; a new gazetteer starts afresh).
+_INDEX: list[tuple[pd.DataFrame, tuple, dict[tuple[str, str | None], Match]]] = []
+#: Answers kept per gazetteer at most (a text of many thousand distinct names must not grow it unbounded).
+MEMO_SIZE = 100_000
 
 
-def _indexes() -> tuple[dict[str, list[dict]], dict[str, dict], int]:
-    """The place index of the current gazetteer, built once per gazetteer."""
-    pinned = _PINNED.get()
-    gaz = pinned[0] if pinned is not None else gazetteer()
+def _current(gaz: pd.DataFrame | None = None) -> tuple[pd.DataFrame, tuple, dict[tuple[str, str | None], Match]]:
+    """The gazetteer (``gaz``, else the installed one), its place index and its answers so far."""
+    gaz = gazetteer() if gaz is None else gaz
     if not _INDEX or _INDEX[0][0] is not gaz:
-        _INDEX[:] = [(gaz, _place_index(gaz))]
-    return _INDEX[0][1]
+        _INDEX[:] = [(gaz, _place_index(gaz), {})]
+    return _INDEX[0]
 
 
-def _resolve(location: str, province: str | None = None) -> Match:
-    """:func:`geo.geocode.resolve_place`, once per (location, province) while an extraction runs."""
-    pinned = _PINNED.get()
-    if pinned is None:
-        return resolve_place(location, province)
-    gaz, memo = pinned
+def _indexes(gaz: pd.DataFrame | None = None) -> tuple[dict[str, list[dict]], dict[str, dict], int]:
+    """The place index of the gazetteer, built once per gazetteer."""
+    return _current(gaz)[1]
+
+
+def _resolve(location: str, province: str | None = None, gaz: pd.DataFrame | None = None) -> Match:
+    """:func:`geo.geocode.resolve_place`, once per (location, province) and gazetteer."""
+    gaz, _, memo = _current(gaz)
     key = (location, province)
     if key not in memo:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
         memo[key] = resolve_place(location, province, gaz)
     return memo[key]
 
@@ -576,7 +579,8 @@ def _level_near(text: str, toks: list[Tok], i: int, j: int) -> str | None:
     return None
 
 
-def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, province: str | None = None) -> list[Place]:
+def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, province: str | None = None,
+                gaz: pd.DataFrame | None = None) -> list[Place]:
     """Place mentions in ``text`` known to the gazetteer, longest match first.
 
     Parameters
@@ -591,6 +595,9 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
     province
         The province the text before this one named, for names that need one (a province
         named in ``text`` itself comes first).
+    gaz
+        The gazetteer; defaults to :func:`geo.gazetteer.gazetteer` (an extraction looks it
+        up once and passes it on).
 
     Returns
     -------
@@ -599,7 +606,7 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
         gazetteer places in several units keeps the first unit in KIND order for now and is
         resolved with province context later.
     """
-    index, capitals, longest = _indexes()
+    index, capitals, longest = _indexes(gaz)
     toks = _tokens(text)
     # A name never spans punctuation other than hyphens, apostrophes and dots, nor a line break.
     broken = [text[a.end : b.start] != " " and bool(_BROKEN.search(text, a.end, b.start)) for a, b in zip(toks, toks[1:])] + [True]
@@ -636,7 +643,7 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
         # Lower-case words ("washer", "bin", "for a") and bare village names need support from
         # context; a name after a given name is a person's ("Nasir Shinwari").
         if ((not has_upper and level is None and (j == i or latin)) or (only_places and j == i and level is None and prev not in _LOCATIVE)
-                or (j == i and level is None and _after_given_name(text, toks, i))):
+                or (j == i and level is None and _after_given_name(text, toks, i, index))):
             i += 1
             continue
         chosen = _choose_kind(entries, level, capitals)
@@ -670,7 +677,7 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
                 e = _choose_kind(index[key], None, capitals)[0]
                 found.append(Place(base + a, base + b, text[a:b], e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]))
     found.sort(key=lambda p: p.start)
-    _settle_places(found, province)
+    _settle_places(found, province, gaz)
     return found
 
 
@@ -690,7 +697,7 @@ _PERSON_NEXT = re.compile(
 )
 
 
-def _after_given_name(text: str, toks: list[Tok], i: int) -> bool:
+def _after_given_name(text: str, toks: list[Tok], i: int, index: dict[str, list[dict]]) -> bool:
     """Whether token i follows a capitalised word that reads as a given name: nothing between
     them, not a place, an actor or a word describing a place ("Nasir Shinwari", not "In Kabul",
     "Eastern Nangarhar" or "Taliban Kabul"). The first word of a sentence is capitalised anyway:
@@ -700,7 +707,6 @@ def _after_given_name(text: str, toks: list[Tok], i: int) -> bool:
     prev = toks[i - 1]
     if not prev.raw[:1].isupper() or text[prev.end : toks[i].start] != " " or prev.low in _PLACE_ADJECTIVES | _LOCATIVE | _DROP:
         return False
-    index, _, _ = _indexes()
     return normalise(prev.raw) not in index and (prev.low,) not in _actor_index()[0] and prev.low not in _CALENDAR
 
 
@@ -1104,7 +1110,7 @@ def _segments(sentence: Sentence) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if sentence.text[a:b].strip()]
 
 
-def _settle_places(places: list[Place], context_province: str | None) -> None:
+def _settle_places(places: list[Place], context_province: str | None, gaz: pd.DataFrame | None = None) -> None:
     """Use the province named in the sentence (or before it) for names that need one.
 
     A name several units share ("Jani Khel") is resolved in that province; a bare province
@@ -1113,7 +1119,7 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
     """
     # Loose province names first ("Badakhstan province"): they are the context of the rest.
     for p in [p for p in places if p.detail == "loose" and p.kind == "adm1"]:
-        if not _settle_loose(p, None):
+        if not _settle_loose(p, None, gaz):
             places.remove(p)
     provinces = [p.admin1 for p in places if p.kind == "adm1" and p.admin1]
     # A bare province name read as its capital ("..., Arghandab district, Kandahar") names the
@@ -1121,17 +1127,17 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
     hint = provinces[0] if provinces else next((p.admin1 for p in places if p.bare and p.admin1), context_province)
     for p in list(places):
         if p.detail.startswith("loose"):
-            if not _settle_loose(p, hint):
+            if not _settle_loose(p, hint, gaz):
                 places.remove(p)
             continue
         if provinces and p.kind != "adm1" and p.admin1 and p.admin1 not in provinces and not p.detail:
             # The sentence names another province: a namesake inside it wins, and a village
             # elsewhere is not the place meant ("X area of Y district, Z province").
-            match = _resolve(f"{p.prefix} {p.text}", provinces[0]) if p.prefix else None
+            match = _resolve(f"{p.prefix} {p.text}", provinces[0], gaz) if p.prefix else None
             if match is not None and match.status == "matched" and match.method != "context":
                 p.text, p.start = f"{p.prefix} {p.text}", p.start - len(p.prefix) - 1
             else:
-                match = _resolve(p.text, provinces[0])
+                match = _resolve(p.text, provinces[0], gaz)
             if match.status == "matched" and match.method != "context":
                 e = match.entry
                 p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
@@ -1140,7 +1146,7 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
                 continue
         if p.detail == "ambiguous":
             if hint:
-                match = _resolve(p.text, hint)
+                match = _resolve(p.text, hint, gaz)
                 if match.status == "matched":
                     e = match.entry
                     p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
@@ -1149,10 +1155,10 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
             p.kind, p.admin2_pcode, p.name = "adm1", "", p.admin1
 
 
-def _settle_loose(p: Place, hint: str | None) -> bool:
+def _settle_loose(p: Place, hint: str | None, gaz: pd.DataFrame | None = None) -> bool:
     """Resolve a loose candidate (see :func:`_loose_candidates`) in place; False when it names
     no district or province. A name alone must match by spelling or sound, not by similarity."""
-    res = resolver(_PINNED.get()[0] if _PINNED.get() is not None else None)
+    res = resolver(_current(gaz)[0])
     key = normalise(p.text)
     kinds = [p.kind] if p.detail == "loose" else ["adm1", "adm2"]
     provinces = res.hint_codes(hint, "adm1") if hint else frozenset()
@@ -1209,7 +1215,7 @@ def _attribution(text: str, actors: list[ActorMention], base: int) -> str:
     return ""
 
 
-def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Sentence]:
+def _mentions(article: Article, finder: PlaceFinder | None, gaz: pd.DataFrame) -> list[Mention | Sentence]:
     """Every event mention of an article, with headings kept as story breaks."""
     text = article.text
     out: list[Mention | Sentence] = []
@@ -1220,7 +1226,7 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
             out.append(sent)
             continue
         masked = _masked_spans(sent.text)
-        places = [p for p in find_places(sent.text, sent.start, finder, last_province) if not _inside(p.start - sent.start, masked)]
+        places = [p for p in find_places(sent.text, sent.start, finder, last_province, gaz) if not _inside(p.start - sent.start, masked)]
         actors = [a for a in find_actors(sent.text, sent.start, last_actor, article.published) if not _inside(a.start - sent.start, masked)]
         dates = [d for d in find_dates(sent.text, article.published) if not _inside(d.begin, masked)]
         verification, why = _verification(sent.text)
@@ -1592,7 +1598,7 @@ _HARMED = re.compile(r"\b(?:killed|wounded|injured|dead|died|kidnapped|abducted|
                      r"executed|hurt|murdered|tortured|stabbed|beaten|lynched|strangled)\b", re.I)
 
 
-def _finish(event: Event, lead: bool = False) -> Draft:
+def _finish(event: Event, lead: bool = False, gaz: pd.DataFrame | None = None) -> Draft:
     """The schema row of one event (codes from the geocoder), with evidence and review notes.
 
     ``lead``: the event is the one the article opens with; when the text gives it no date, it
@@ -1609,7 +1615,7 @@ def _finish(event: Event, lead: bool = False) -> Draft:
     row: dict = dict.fromkeys(COLUMNS, "") | dict.fromkeys(EXTRA_COLUMNS, "")
     if place is not None:
         location = _location(place)
-        match = _resolve(location, place.admin1 or None)
+        match = _resolve(location, place.admin1 or None, gaz)
         row["location"] = location
         row["match_status"] = match.status
         if match.entry is not None:
@@ -1729,18 +1735,15 @@ def extract_incidents(articles: Sequence[Article], finder: PlaceFinder | None = 
     names = [a.name for a in articles]
     if len(set(names)) != len(names):
         raise GeoError("Two articles have the same name; give each file once.")
-    token = _PINNED.set((gazetteer(), {}))
-    try:
-        return _extract(articles, finder)
-    finally:
-        _PINNED.reset(token)
+    return _extract(articles, finder)
 
 
 def _extract(articles: Sequence[Article], finder: PlaceFinder | None) -> Extraction:
     drafts: list[Draft] = []
     context: list[dict] = []
+    gaz = gazetteer()  # one gazetteer for the whole extraction, passed on (not looked up per name)
     for article in articles:
-        items = _mentions(article, finder)
+        items = _mentions(article, finder, gaz)
         events, ctx = _assemble(items)
         context += ctx
         opening = {x.start for x in split_sentences(article.text) if not x.heading}
@@ -1749,7 +1752,7 @@ def _extract(articles: Sequence[Article], finder: PlaceFinder | None) -> Extract
             if e.place is None:
                 context.append(_context_row(e.mentions[0], "no_place"))
                 continue
-            drafts.append(_finish(e, lead=i == 0 and e.mentions[0].sentence.start in opening))
+            drafts.append(_finish(e, lead=i == 0 and e.mentions[0].sentence.start in opening, gaz=gaz))
     merged: list[Draft] = []
     # Twins share a district and actors: only those of other articles are compared.
     by_key: dict[tuple, dict[int, list[int]]] = {}
