@@ -21,17 +21,20 @@ The rules, in the order they run (all deterministic, no model, no network):
    tiers when a level word or commas mark them ("Khakraiz district", "..., Panjwayi, Kandahar").
    Lower-case words and names after a given name ("Nasir Shinwari") are not places.
 3. **Actors** come from the alias table (``geo/data/actor_aliases.csv``); short upper-case
-   aliases ("IS", "ISKP") match upper case only. "The group" and "the terrorist group" stand
-   for the actor named last. Each actor gets a role from the words around it: target
+   aliases ("IS", "ISKP") match upper case only. "The group", "the insurgents" and the like stand
+   for the armed group named last (never a state's forces named by a common noun). Each actor gets a role from the words around it: target
    ("against IS-K", "IS-K hideouts", "ISIS men were killed"), attacker ("the Taliban killed",
    "Taliban operations", "claimed responsibility"), defender ("repelled the assault"),
-   speaker ("a Taliban spokesman said") or suspect ("it is believed that ..."); speakers and
-   suspects are never the perpetrator. Aliases of state forces depend on the period ("Afghan
+   speaker ("a Taliban spokesman said") or suspect ("it is believed that ...", "officials
+   believe ..."); speakers and suspects are never the perpetrator, nor speakers the victims
+   (unless they speak of their own losses). Aliases of state forces depend on the period ("Afghan
    police" before and after 15 August 2021); "former" forces are civilians.
 4. **Dates** are resolved against the publication date by :mod:`geo._dates`. A phrase after
    "since" is background, never an event date; the date a party spoke ("on Friday claimed")
-   yields to the event's own. The incident an article opens with, undated, takes the
-   publication date (``time_precision`` 2, flagged).
+   yields to the event's own, as does a day given for a claim of "the attack". The incident
+   an article opens with, undated, takes the publication date (``time_precision`` 2,
+   flagged); one told as following the incident before it ("hours later", "shortly
+   afterwards") takes that one's date (flagged).
 5. **Incidents.** A segment with an attack word (attack, raid, clash, bombing, killed, ...)
    is an event mention. Mentions with a count or a quantifier ("on eight occasions", "several
    raids", "the number of Daesh attacks") are *context*, as are undated statements over
@@ -41,11 +44,14 @@ The rules, in the order they run (all deterministic, no model, no network):
    roles); a mention without place or date ("the Taliban killed at least six", "this
    operation") adds to the incident being told. A dated statement over several provinces
    ("in Balkh and Nimroz provinces ... on Monday evening") makes one provisional incident per
-   province that later detail refines. Words such as "separately", "apart from this" or "in
+   province that later detail refines; a death toll told for places named together is none
+   of theirs alone. Words such as "separately", "apart from this" or "in
    retaliation" start a new incident; a quoted restatement of the same kind, place and no
    date ("An explosion took place ...") joins the incident told.
 6. **Fatalities** are numbers bound to a death word ("at least six", "killed three", "leaving
-   him dead"); dates, times, ordinals, attackers and "killed or injured" figures never count.
+   him dead", "beaten to death"); dates, times, ordinals, attackers and "killed or injured"
+   figures never count. Restatements of a toll overlap (the largest counts); deaths told as
+   more ("three commandos were also killed", "another two died") add to it.
    Victims tied to no armed group are civilians. **Verification**: an independent
    confirmation is ``corroborated``; "no independent source to confirm" or a statement by a
    party ("a Taliban spokesman said") is ``claimed``; anything else ``unknown``.
@@ -160,8 +166,9 @@ _POS_INDEPENDENT = re.compile(
     re.I,
 )
 _CIVILIAN_TARGETS = re.compile(
-    r"\b(?:people|civilians?|worshippers|passengers|students|children|women|villagers|pedestrians|"
-    r"hotel|mosque|school|market|hospital|shrine|wedding|bus|guests|shoppers)\b",
+    r"\b(?:people|civilians?|worshippers|passengers|students|child|children|boys?|girls?|woman|women|famil(?:y|ies)|"
+    r"villagers|pedestrians|farmers?|shepherds?|traders?|shopkeepers?|vendors?|teachers?|pilgrims|tourists|"
+    r"labou?rers|hotel|mosque|school|market|hospital|shrine|wedding|bus|guests|shoppers)\b",
     re.I,
 )
 _UNIDENTIFIED_CUES = re.compile(r"\b(?:gunmen|bombers?|attackers?|unknown|unidentified|assailants?|armed men)\b", re.I)
@@ -311,6 +318,10 @@ class Mention:
     date_weak: bool = False
     #: Told as background: an earlier year and no finer date ("the worst attack was in 2019").
     background: bool = False
+    #: The deaths are told as more than those told before ("three commandos were also killed").
+    more_dead: bool = False
+    #: The words that tell it as following the incident before it ("hours later"), if any.
+    sequel: str = ""
 
     def place(self) -> Place | None:
         """The most precise place; places that contain it add nothing."""
@@ -327,6 +338,7 @@ class Event:
     date: DateSpan | None = None
     provisional: bool = False
     date_weak: bool = False  # the date known is only when a party spoke
+    dated_by_previous: str = ""  # "hours later": dated by the incident told before (the words)
 
     #: The distinct attackers and targets, in order of mention; kept up to date by add()
     #: (recomputing them per mention is quadratic in long texts).
@@ -1293,11 +1305,13 @@ def _mentions(article: Article, finder: PlaceFinder | None, gaz: pd.DataFrame) -
                     unidentified_cue=bool(_UNIDENTIFIED_CUES.search(seg)),
                     generic=generic, count=count, definite=definite, indefinite=_indefinite(seg, trig) and not definite,
                     separate=bool(SEPARATE_CUES.search(seg)) and not definite, date_weak=weak, background=background,
+                    more_dead=fat is not None and bool(_MORE_DEAD.search(seg)), sequel=(q := _SEQUEL.search(seg)) and q.group() or "",
                 )
             )
             carried_places += seg_places
             carried_actors += seg_actors
-        named = [x.actor for x in actors if x.actor != CIVILIANS]
+        # "The insurgents", "the group" in a later sentence: never a state's forces named by a common noun.
+        named = [x.actor for x in actors if x.actor != CIVILIANS and not x.generic]
         if named:
             last_actor = named[-1]
     return out
@@ -1416,6 +1430,15 @@ def _distinct_places(places: list[Place]) -> list[Place]:
     return out
 
 
+def _coordinated(m: Mention, places: list[Place]) -> bool:
+    """Whether places are named together, joined by "and" ("in Ghazni and Paktika provinces"),
+    not one inside the other's description ("Wazir area of Khogyani district, Kandahar")."""
+    ordered = sorted(places, key=lambda p: p.start)
+    gaps = [m.sentence.text[a.end - m.sentence.start : b.start - m.sentence.start].lower() for a, b in zip(ordered, ordered[1:])]
+    joined = [re.fullmatch(r"\W*(?:(?:provinces?|districts?)\W+)?(?:and|&)?\W*", g) for g in gaps]
+    return all(joined) and any(re.search(r"\b(?:and)\b|&", g) for g in gaps)
+
+
 def _context_row(m: Mention, kind: str) -> dict:
     d = m.date
     return {
@@ -1449,9 +1472,13 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
             if m.date is None:
                 context.append(_context_row(m, "summary"))
                 continue
-            # One provisional incident per place; later detail refines each.
+            # One provisional incident per place; later detail refines each. A death toll told
+            # for places named together ("in Ghazni and Paktika") is none of theirs alone.
+            joint = _coordinated(m, own)
+            total = f"{m.fatality_text} (in all {len(own)} places)" if joint and m.fatality_text else m.fatality_text
             for p in own:
-                part = Mention(**{**m.__dict__, "places": [p]})
+                part = Mention(**{**m.__dict__, "places": [p], "fatalities": None if joint else m.fatalities,
+                                  "fatality_text": total})
                 e = Event(provisional=True)
                 e.add(part)
                 events.append(e)
@@ -1490,6 +1517,9 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
             target = same[0] if len(same) == 1 and _actors_fit(same[0], m) and (not m.indefinite or _kinds_fit(same[0], m)) else None
         if target is None:
             target = Event()
+            if m.sequel and m.date is None and events and events[-1].date is not None:
+                # "Hours later, the insurgents attacked ...": on the day of the incident told before.
+                target.date, target.date_weak, target.dated_by_previous = events[-1].date, events[-1].date_weak, m.sequel
             events.append(target)
         target.add(m)
         if place is not None:
@@ -1511,6 +1541,7 @@ class Draft:
 
 def _location(p: Place) -> str:
     written = f"{p.name} ({p.detail})" if p.detail and "district" in p.detail else p.text
+    written = re.sub(r"\b(province|district)s$", r"\1", written)  # "Ghazni and Paktika provinces"
     if p.kind == "adm1":
         return written if re.search(r"\bprovince\b", written, re.I) else f"{written} province"
     if p.kind == "adm2" and not re.search(r"\bdistrict\b", written, re.I):
@@ -1594,7 +1625,15 @@ _OWN_LOSSES = re.compile(r"\b(?:their|its|our)\s+(?:[\w-]+\s+)?(?:fighters|soldi
                          r"policemen|officers|commanders?|troops|mujahideen)\b", re.I)
 
 
-_HARMED = re.compile(r"\b(?:killed|wounded|injured|dead|died|kidnapped|abducted|shot|assassinated|beheaded|gunned down|"
+#: Deaths told as more than those told before: "three commandos were also killed", "another
+#: two died in hospital", "a colleague was killed too".
+_MORE_DEAD = re.compile(
+    r"\b(?:also|another|additional|further)\b(?:\W+\w+){0,3}?\W+(?:killed|dead|died|slain|succumbed)\b|"
+    r"\b(?:killed|dead|died)\b(?:\W+\w+){0,2}?\W+(?:as well|too)\b", re.I)
+#: An incident told as following the one before, without a date of its own.
+_SEQUEL = re.compile(r"\b(?:hours|minutes|moments) later\b|\blater (?:that|the same) (?:day|night|morning|afternoon|evening)\b|"
+                     r"\b(?:that|the same) (?:day|night|morning|afternoon|evening)\b|\bshortly (?:after|afterwards)\b", re.I)
+_HARMED = re.compile(r"\b(?:killed|killing|kills|wounded|injured|dead|died|kidnapped|abducted|shot|assassinated|beheaded|gunned down|"
                      r"executed|hurt|murdered|tortured|stabbed|beaten|lynched|strangled)\b", re.I)
 
 
@@ -1626,6 +1665,8 @@ def _finish(event: Event, lead: bool = False, gaz: pd.DataFrame | None = None) -
             row["admin1"] = place.admin1
             review.append(f"place is {match.status}" + (f" ({'; '.join(match.candidates)})" if match.candidates else ""))
     d = event.date
+    if event.dated_by_previous:
+        review.append(f"dated by the incident told before it ('{event.dated_by_previous}'): check it")
     if d is not None and d.kind == "publication":
         row["event_date"] = d.event_date.isoformat()
         row["time_precision"] = d.precision
@@ -1648,8 +1689,13 @@ def _finish(event: Event, lead: bool = False, gaz: pd.DataFrame | None = None) -
     row["actor1"], row["actor2"] = actor1, actor2
     row["event_type"], row["sub_event_type"] = _event_type({w for m in event.mentions for w in m.triggers}, actor2)
     counts = [m.fatalities for m in event.mentions if m.fatalities is not None]
-    row["fatalities"] = max(counts) if counts else 0
-    if not counts:
+    # Restatements of a toll overlap (the largest counts); deaths told as more add to it.
+    told = [m.fatalities for m in event.mentions if m.fatalities is not None and not m.more_dead]
+    row["fatalities"] = max(told, default=0) + sum(m.fatalities for m in event.mentions if m.fatalities is not None and m.more_dead)
+    joint = next((m.fatality_text for m in event.mentions if m.fatality_text.endswith(" places)")), "")
+    if not counts and joint:
+        review.append(f"no fatality figure for this place alone (the text gives '{joint}'; coded 0)")
+    elif not counts:
         review.append("no fatality figure in the text (coded 0)")
     verdicts = {m.verification for m in event.mentions}
     row["verification"] = "corroborated" if "corroborated" in verdicts else "claimed" if "claimed" in verdicts else "unknown"
