@@ -25,9 +25,11 @@ The rules, in the order they run (all deterministic, no model, no network):
    for the armed group named last (never a state's forces named by a common noun). Each actor gets a role from the words around it: target
    ("against IS-K", "IS-K hideouts", "ISIS men were killed"), attacker ("the Taliban killed",
    "Taliban operations", "claimed responsibility"), defender ("repelled the assault"),
-   speaker ("a Taliban spokesman said") or suspect ("it is believed that ...", "officials
-   believe ..."); speakers and suspects are never the perpetrator, nor speakers the victims
-   (unless they speak of their own losses). Aliases of state forces depend on the period ("Afghan
+   speaker ("a Taliban spokesman said", also a party that denies or condemns) or suspect ("it
+   is believed that ...", "officials believe ..."); speakers and suspects are never the
+   perpetrator, nor speakers the victims (unless they speak of their own losses). Victims
+   listed after "including" are targets; a group named as the attacker (a claim) says who
+   unnamed "gunmen" were. Aliases of state forces depend on the period ("Afghan
    police" before and after 15 August 2021); "former" forces are civilians.
 4. **Dates** are resolved against the publication date by :mod:`geo._dates`. A phrase after
    "since" is background, never an event date; the date a party spoke ("on Friday claimed")
@@ -37,7 +39,8 @@ The rules, in the order they run (all deterministic, no model, no network):
    afterwards") takes that one's date (flagged).
 5. **Incidents.** A segment with an attack word (attack, raid, clash, bombing, killed, ...)
    is an event mention. Mentions with a count or a quantifier ("on eight occasions", "several
-   raids", "the number of Daesh attacks") are *context*, as are undated statements over
+   raids", "the number of Daesh attacks") are *context* (but several blasts at one place on
+   one day are one incident), as are undated statements over
    several places, and background told with an earlier year ("was in 2021, when ...").
    A mention with a new place or date starts an incident, unless it fits one
    already told (same place or a place inside it, overlapping dates, no actor in opposite
@@ -47,9 +50,11 @@ The rules, in the order they run (all deterministic, no model, no network):
    province that later detail refines; a death toll told for places named together is none
    of theirs alone. Words such as "separately", "apart from this" or "in
    retaliation" start a new incident; a quoted restatement of the same kind, place and no
-   date ("An explosion took place ...") joins the incident told.
+   date ("An explosion took place ...") joins the incident told, as does a claim of
+   responsibility without a place of its own.
 6. **Fatalities** are numbers bound to a death word ("at least six", "killed three", "leaving
-   him dead", "beaten to death"); dates, times, ordinals, attackers and "killed or injured"
+   him dead", "beaten to death", "the body of a man was found", "killed a commander and two
+   of his guards" is 3); dates, times, ordinals, attackers and "killed or injured"
    figures never count. Restatements of a toll overlap (the largest counts); deaths told as
    more ("three commandos were also killed", "another two died") add to it.
    Victims tied to no armed group are civilians. **Verification**: an independent
@@ -140,6 +145,9 @@ GENERIC_CUES = re.compile(
     r"so far this year|since the beginning)\b",
     re.I,
 )
+#: Generic cues over a span of time or space: never one incident, whatever the date.
+_BROAD_CUES = re.compile(r"\b(?:across|elsewhere|in recent|so far|since|increas\w*|ris(?:e|ing)|frequent|repeated\w*|occasions|"
+                         r"provinces|districts)\b", re.I)
 SEPARATE_CUES = re.compile(
     r"\b(?:separate(?:ly)?|another|apart from this|in addition|in retaliation|in response|in a different|"
     r"meanwhile|elsewhere)\b",
@@ -769,7 +777,8 @@ def _ordinal_districts(text: str, at: int, place: Place, capitals: dict[str, dic
         return place
     start = place.start - (len(before) - m.start())
     words = m.group("ords")
-    detail = f"{words} districts" if m.re is _ORDINAL_DISTRICTS else f"police districts {words}"
+    several = bool(re.search(r",|\band\b|&", words))
+    detail = f"{words} district{'s' if several else ''}" if m.re is _ORDINAL_DISTRICTS else f"police district{'s' if several else ''} {words}"
     return Place(start, place.end, text[m.start() + at - len(before) : at] + place.text, "place",
                  cap["admin1"], cap["admin1_pcode"], cap["admin2_pcode"], cap["admin2"], detail)
 
@@ -845,6 +854,7 @@ _HARM_BEFORE = {"wounded", "injured", "wounding", "injuring", "shot", "assassina
                 "killed", "kill", "kills", "ambushing", "targetting", "targeting", "hitting", "striking", "hit", "struck",
                 "attacking", "attacked", "against", "on", "targeted"}
 _SPEAKER_VERBS = {"said", "says", "told", "announced", "stated", "tweeted", "reported", "confirmed", "added"}
+_DENY = {"denied", "denies", "deny", "condemned", "condemns", "rejected", "rejects", "disowned"}
 _DEFEND = {"repulsed", "repelled", "foiled", "thwarted", "defended", "fended", "pushed"}
 
 
@@ -876,6 +886,8 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
     core = [t.low for t in toks[wide:i] if _number(t.low) is None and t.low not in _QUANTIFIERS]
     if core and core[-1] in _HARM_BEFORE:
         return "target"
+    if core and core[-1] in ("including", "among", "them") and any(t.low in _HARM_BEFORE for t in toks[max(0, i - 10) : i]):
+        return "target"  # "killing nine people, including four police officers", "among them two guards"
     if len(before) >= 2 and before[-1] == "with" and _TRIGGER_RE.fullmatch(before[-2]):
         return "target"  # "clashed with gunmen"
     if any(w in _TARGET_BEFORE for w in before[-2:]) or (len(before) >= 3 and before[-1] in _TARGET_BEFORE | {"the", "an", "a"} and before[-2] in _TARGET_BEFORE):
@@ -901,6 +913,9 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
             break
         if after[n] in _AUX - {"have", "has", "had"} and after[n + 1] in _VICTIM_VERBS:
             return "target"
+    # A party that denies or condemns an attack speaks of it: it is not the perpetrator.
+    if any(w in _DENY for w in after[:3]):
+        return "speaker"
     # An attacker: "the Taliban killed ...", "Taliban operations", "claimed responsibility".
     for w in after[:4]:
         if w in _ATTACK_VERBS or _NOUN.match(w) or _NOUN_PLURAL.match(w):
@@ -1014,6 +1029,13 @@ _SINGLE_DEATH = re.compile(r"\b(?:was|has been)\s+(?:\w+\s+){0,2}?(?:killed|shot
                            r"tortured|shot) to death)\b|\bdied of (?:his|her) (?:wounds|injuries)\b", re.I)
 
 
+#: One victim named and a count more: "killed the deputy governor and two of his guards".
+_ONE_AND_MORE = re.compile(r"\b(?:killed|killing|kills)\s+(?:a|an|the|his|her)\s+(?:[\w’'-]+\s+){0,4}?and\s+(?P<n>\w+)\s+"
+                           r"(?:of\s+(?:his|her|their)\s+|other\s+|more\s+)?[\w-]+", re.I)
+#: Bodies found: "the body of a former officer was found" (1), "the bodies of three men" (3).
+_BODIES = re.compile(r"\bbody of (?:a|an|the|his|her|one)\b|\bbodies of (?:the\s+)?(?P<n>[\w,]+)\b", re.I)
+#: Words before "of N" that make N the count itself: "a total of 14", "the lives of six".
+_TOTAL_OF = {"total", "number", "toll", "tally", "least", "most", "maximum", "minimum", "lives", "deaths", "group", "band"}
 _TO_DEATH = {"stabbed", "beaten", "hacked", "stoned", "burned", "burnt", "tortured", "shot", "bludgeoned", "clubbed"}
 
 
@@ -1051,8 +1073,10 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                     break
                 if n == k + 1 and nw in ("a", "an") and (shot_dead or lw in ("killed", "killing", "eliminated", "executed", "slew")):
                     used.add(n)
-                    total += 1
-                    phrases.append(text[s : words[min(n + 2, len(words) - 1)][1]])
+                    one = _ONE_AND_MORE.match(text, s)
+                    more = _number(one.group("n")) if one else None
+                    total += 1 + (more or 0)  # "killed a commander and three other officers" (4)
+                    phrases.append(one.group() if more else text[s : words[min(n + 2, len(words) - 1)][1]])
                     break
                 if lw in ("killed", "killing", "kills", "eliminated", "eliminating", "executed", "slew", "left", "leaving", "claimed") and nw in ("him", "her") and (lw not in ("left", "leaving", "claimed") or (n + 1 < len(words) and words[n + 1][2].lower() == "dead")):
                     if n not in used:
@@ -1087,11 +1111,13 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
         if (_DEATH_BEFORE.match(lw) or lw in ("deaths", "lives") or to_death) and not casualties and not active:
             # Backward: "seven people were killed", "at least nine people dead", "two teachers
             # and one student were killed" (3); not across "four more rounds into the body".
-            for n in range(k - 1, max(k - 9, -1), -1):
+            for n in range(k - 1, max(k - 11, -1), -1):  # "five members of the Afghan security forces were also killed"
                 nw = words[n][2].lower()
                 if nw in _INJURY or nw in _NOT_VICTIMS:
                     break
                 val = _number(nw)
+                if val is not None and n > 1 and words[n - 1][2].lower() == "of" and words[n - 2][2].lower() not in _TOTAL_OF:
+                    continue  # "supporters of 2 commanders were killed": the 2 are not the dead
                 if val is None and nw in ("a", "an") and n > 0 and words[n - 1][2].lower() == "and":
                     val = 1  # "three guards and a driver were killed" (4)
                 if val is not None:
@@ -1109,6 +1135,10 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                                 total += _number(words[more][2])
                             break
                     break
+    if not phrases and (m := _ONE_AND_MORE.search(text)) and (more := _number(m.group("n"))):
+        return 1 + more, m.group()  # "killed the deputy governor and two of his guards" (3)
+    if not phrases and (m := _BODIES.search(text)):
+        return (_number(m.group("n")) or 0) if m.group("n") else 1, m.group()
     if not phrases and _SINGLE_DEATH.search(text):
         return 1, _SINGLE_DEATH.search(text).group()
     if phrases:
@@ -1261,11 +1291,14 @@ def _mentions(article: Article, finder: PlaceFinder | None, gaz: pd.DataFrame) -
             seg_dates = [d for d in dates if a <= d.begin < b] or (fronted if len(segs) > 1 else dates)
             v = verification or ("claimed" if attributed else "")
             v_why = why or (f"attributed to a party ('{attributed}')" if v == "claimed" else "")
-            if not trig and fat is None and not v:
+            if not trig and fat is None and not v and not _RESPONSIBILITY.search(seg):
                 carried_places += seg_places
                 carried_actors += seg_actors
                 continue
             generic = bool(GENERIC_CUES.search(seg))
+            if generic and any(d.precision == 1 for d in seg_dates) and len(_distinct_places(seg_places)) == 1 \
+                    and not _BROAD_CUES.search(seg):
+                generic = False  # "a series of explosions ... in Kabul on Saturday": one incident (one place, one day)
             nouns = [w for _, w in trig]
             definite = _definite(seg, trig) or bool(_PRONOUN_START.match(sent.text)) and a == 0
             specific_date = any(d.precision in (1, 2) for d in seg_dates)
@@ -1290,7 +1323,7 @@ def _mentions(article: Article, finder: PlaceFinder | None, gaz: pd.DataFrame) -
             date_span = min(seg_dates, key=lambda d: (_statement_date(sent.text, d), d.precision or 9,
                                                        (d.end - d.start).days if d.resolved else 99, d.begin), default=None)
             weak = date_span is not None and _statement_date(sent.text, date_span)
-            if date_span is not None and not seg_places and _RESPONSIBILITY.search(seg) and definite:
+            if date_span is not None and not seg_places and _RESPONSIBILITY.search(seg) and (definite or not trig):
                 # "IS-K claimed responsibility for the attack on Tuesday": the day may be the
                 # claim's as well as the attack's; the attack told before keeps its own.
                 weak = True
@@ -1486,8 +1519,9 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
             continue
         place = m.place()
         if not m.triggers:
-            # A follow-up sentence: a casualty figure, or what independent sources say.
-            if current is not None and (m.fatalities is not None or m.verification_why and not m.verification_why.startswith("attributed")):
+            # A follow-up sentence: a casualty figure, what independent sources say, or who claims it.
+            if current is not None and (m.fatalities is not None or m.responsibility and not m.own_place
+                                        or m.verification_why and not m.verification_why.startswith("attributed")):
                 current.add(m)
             continue
         if place is None and m.date is None:
@@ -1578,6 +1612,8 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
     notes: list[str] = []
     # Civilians are never the perpetrator (ACLED codes them as actor2 only).
     attackers, targets = [a for a in event.attackers if a != CIVILIANS], event.targets
+    # A group named as the attacker ("IS later claimed it") says who the "gunmen" were.
+    attackers = sorted(attackers, key=lambda a: a == UNIDENTIFIED)
     others = [a.actor for m in event.mentions for a in m.actors if a.role in ("speaker", "other") and a.actor != CIVILIANS]
     # A party that only speaks (a spokesman, a commander quoted) or is only suspected is not
     # the perpetrator, nor is a state's force named by a common noun ("police") without a role.
@@ -1631,7 +1667,7 @@ _MORE_DEAD = re.compile(
     r"\b(?:also|another|additional|further)\b(?:\W+\w+){0,3}?\W+(?:killed|dead|died|slain|succumbed)\b|"
     r"\b(?:killed|dead|died)\b(?:\W+\w+){0,2}?\W+(?:as well|too)\b", re.I)
 #: An incident told as following the one before, without a date of its own.
-_SEQUEL = re.compile(r"\b(?:hours|minutes|moments) later\b|\blater (?:that|the same) (?:day|night|morning|afternoon|evening)\b|"
+_SEQUEL = re.compile(r"\b(?:(?:hours|minutes|moments) )?later\b(?! (?:this|that|in|on) )|\blater (?:that|the same) (?:day|night|morning|afternoon|evening)\b|"
                      r"\b(?:that|the same) (?:day|night|morning|afternoon|evening)\b|\bshortly (?:after|afterwards)\b", re.I)
 _HARMED = re.compile(r"\b(?:killed|killing|kills|wounded|injured|dead|died|kidnapped|abducted|shot|assassinated|beheaded|gunned down|"
                      r"executed|hurt|murdered|tortured|stabbed|beaten|lynched|strangled)\b", re.I)

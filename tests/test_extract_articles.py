@@ -29,9 +29,9 @@ def scored(boundaries_dir):
     return articles, result
 
 
-def test_the_fixtures_are_twelve_articles_and_eighteen_incidents(scored):
+def test_the_fixtures_are_nineteen_articles_and_twenty_seven_incidents(scored):
     articles, result = scored
-    assert len(articles) == 12 and len(result["wire"]) == 18
+    assert len(articles) == 19 and len(result["wire"]) == 27
     assert {a.name for a in articles} == {p.name for p in FOLDER.glob("*.txt")}
 
 

@@ -335,6 +335,50 @@ def test_a_toll_told_for_places_together_is_none_of_theirs_alone(boundaries_dir,
     assert list(zip(found["admin2_pcode"], found["fatalities"])) == [("AF1107", 3), ("AF1201", 2)]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # A claim of responsibility with no event word of its own joins the incident told before.
+    ("A roadside bomb killed two Taliban guards in Faizabad city on Sunday.\n"
+     "Islamic State Khorasan Province claimed responsibility in a statement on Monday.\n", (ISKP, TALIBAN)),
+    ("Gunmen shot dead a Taliban commander in Taloqan on Sunday.\n"
+     "The NRF later claimed responsibility, its spokesman said.\n", (NRF, TALIBAN)),
+    # A party that denies or condemns is neither.
+    ("A bomb killed four worshippers at a mosque in Kunduz city on Sunday.\n"
+     "The Taliban denied responsibility and condemned the bombing.\n", (UNIDENTIFIED, CIVILIANS)),
+    ("A bomb killed four worshippers at a mosque in Kunduz city on Sunday. Daesh rejected the accusations.\n",
+     (UNIDENTIFIED, CIVILIANS)),
+])
+def test_claims_join_and_denials_do_not_attribute(boundaries_dir, text, expected):
+    rec = only(text)
+    assert (rec["actor1"], rec["actor2"]) == expected
+
+
+@pytest.mark.parametrize(("text", "killed"), [
+    # Several blasts or raids at one place on one day are one incident, not a trend.
+    ("A series of explosions outside a school in Kabul on Saturday killed at least 19 people, officials said.\n", 19),
+    ("A wave of bombings hit a market in Kunduz city on Tuesday, killing seven shoppers.\n", 7),
+    ("Several rockets struck Lashkargah city on Monday night, killing two children.\n", 2),
+])
+def test_several_blasts_at_one_place_on_one_day_are_one_incident(boundaries_dir, text, killed):
+    assert only(text)["fatalities"] == killed
+
+
+@pytest.mark.parametrize("text", [
+    "A series of explosions across the country on Saturday killed at least 19 people, officials said.\n",
+    "Several attacks in Kabul and Herat provinces on Saturday killed at least 19 people.\n",
+    "A wave of bombings has hit Kunduz city in recent weeks.\n",
+])
+def test_trends_stay_context(boundaries_dir, text):
+    assert extract(text).incidents.empty
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    ("The blast killed nine people, including four Taliban policemen.", "target"),
+    ("Gunmen opened fire, killing three civilians among them two Taliban guards.", "target"),
+])
+def test_victims_listed_after_including_are_targets(text, role):
+    assert [a.role for a in find_actors(text, 0, None, date(2023, 1, 1)) if a.actor == TALIBAN] == [role]
+
+
 # --- numbers that are not deaths ------------------------------------------------------------------
 @pytest.mark.parametrize(("sentence", "expected"), [
     # Rounds, shells and time spans are not victims.
@@ -374,6 +418,16 @@ def test_a_toll_told_for_places_together_is_none_of_theirs_alone(boundaries_dir,
     ("three men were sentenced to death", None),
     ("they fired four more rounds into the body", None),
     ("an officer from the 9th police district was shot dead", 1),
+    # A victim named, and more counted: one each.
+    ("a roadside bomb killed the deputy governor and two of his bodyguards", 3),
+    ("gunmen killed a police commander and three other officers", 4),
+    # Bodies found are dead; a number inside "supporters of 2 commanders" counts no one.
+    ("the body of a former army officer was found on Sunday", 1),
+    ("police recovered the bodies of five men near the river", 5),
+    ("4 armed supporters of 2 commanders were killed", 4),
+    ("a total of 14 militants were killed", 14),
+    # A long subject before the verb.
+    ("five members of the Afghan security forces were also killed", 5),
 ])
 def test_only_deaths_count_as_fatalities(sentence, expected):
     assert find_fatalities(sentence)[0] == expected
