@@ -204,10 +204,57 @@ def _layers(path: Path, stamp: tuple[int, int]) -> tuple[str, ...]:
         return ()
 
 
+def _folders(folder: Path) -> tuple[str, ...]:
+    """``folder`` and every folder under it, as ``rglob`` walks them."""
+    out, todo = [], [str(folder)]
+    while todo:
+        where = todo.pop()
+        out.append(where)
+        try:
+            with os.scandir(where) as entries:
+                todo += [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+    return tuple(out)
+
+
+def _mtimes(folders: tuple[str, ...]) -> tuple[int | None, ...]:
+    """Modification times of folders: a file added, removed or renamed in one changes its time."""
+    out = []
+    for where in folders:
+        try:
+            out.append(os.stat(where).st_mtime_ns)
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+#: The last scan of each folder, with the folders it walked and their modification times: every
+#: gazetteer lookup asks where the boundary files are, and a stat per folder is far cheaper
+#: than a scan (0.1 ms).
+_SCANS: OrderedDict[Path, tuple[tuple[str, ...], tuple[int | None, ...], list[BoundaryFile]]] = OrderedDict()
+
+
 def _scan(folder: Path) -> list[BoundaryFile]:
     """Boundary layers in ``folder`` (recursively), best first, recognised by name."""
     if not folder.is_dir():
         return []
+    seen = _SCANS.get(folder)
+    if seen is not None and _mtimes(seen[0]) == seen[1]:
+        return list(seen[2])
+    folders = _folders(folder)
+    stamps = _mtimes(folders)  # before the scan: a change during it shows next time
+    out = _scan_now(folder)
+    # A folder changed in the last seconds may change again within its clock's resolution
+    # (coarse on some file systems) without its time moving: such a scan is not kept.
+    if all(t is not None and t < time.time_ns() - 2_000_000_000 for t in stamps):
+        _SCANS[folder] = (folders, stamps, out)
+        while len(_SCANS) > 32:
+            _SCANS.popitem(last=False)
+    return list(out)
+
+
+def _scan_now(folder: Path) -> list[BoundaryFile]:
     found = [
         p for p in folder.rglob("*")
         if p.suffix.lower() in SUFFIXES and not p.name.startswith(".") and p.is_file()
