@@ -12,7 +12,8 @@ extracted once in this process; the baselines, run on the same text in the same 
 - a plain ``re.split`` sentence pass (the least any extractor must do), and
 - the realistic article of the same size (so a ratio near 1 means "no worse than real text").
 
-It first times each seed article alone (a typical article: the median of 21 runs).
+It first times the boundary-file lookup every gazetteer call makes (against a scan of the
+folder) and each seed article alone (a typical article: the median of 21 runs).
 
 Linear time shows as a 5 MB / 1 MB ratio near 5 (quadratic would be 25). Prints a Markdown
 table for docs/BENCHMARKS.md.
@@ -27,7 +28,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+from geo import boundaries
 from geo.extract import Article, extract_incidents
+from geo.gazetteer import gazetteer
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 #: One repeated unit per kind of article.
@@ -71,6 +74,13 @@ def main() -> None:
     sizes = [float(s) for s in args.sizes.split(",")]
     kinds = args.kinds.split(",")
     extract_incidents([Article("warm.txt", "Taliban forces raided Kabul on Monday.", date(2023, 4, 4), "w")])
+    # Where the boundary files are is asked on every gazetteer call: a scan of the folder is the
+    # baseline, the remembered scan (checked by a stat per folder) what a call costs.
+    folder = boundaries._env_folder() or Path.cwd() / "boundaries"
+    scan = sorted(timed(lambda: boundaries._scan_now(folder)) for _ in range(201))[100]
+    lookup = sorted(timed(gazetteer) for _ in range(201))[100]
+    print(f"gazetteer() lookup: median {1e6 * lookup:.1f} µs, against the two scans of {folder} it made "
+          f"before ({2e6 * scan:.1f} µs): {lookup / (2 * scan):.2f}x", flush=True)
     # A typical article: each seed article on its own, the median of 21 runs.
     for path in sorted(SEEDS.glob("0*.txt")):
         text = path.read_text(encoding="utf-8")

@@ -85,25 +85,52 @@ def cli_cpu(repeat: int) -> float:
     return statistics.median(times)
 
 
+def uncached(incidents) -> str:
+    """``ours`` as before the neighbours cache: the countries around unioned and cut on every render."""
+    from geo import maps
+
+    cached, maps.neighbours = maps.neighbours, lambda units, margin=8.0: maps._find_neighbours(units, margin)
+    try:
+        return ours(incidents)
+    finally:
+        maps.neighbours = cached
+
+
+def neighbours_cost(repeat: int = 5) -> None:
+    """CPU of maps.neighbours: computed, read from the disk cache (as a new process does), in memory."""
+    from geo import maps
+
+    provinces = load_admin(1)
+    maps.neighbours(provinces)  # the cache entry exists from here on
+    computed, _ = cpu(lambda: maps._find_neighbours(provinces, 8.0), repeat)
+    from_disk, _ = cpu(lambda: (maps._NEIGHBOURS_MEMO.clear(), maps.neighbours(provinces)), repeat)
+    in_memory, _ = cpu(lambda: maps.neighbours(provinces), repeat)
+    print(f"neighbours(): computed {computed:.3f} s, from the disk cache {from_disk:.3f} s "
+          f"({from_disk / computed:.2f}x), in memory {in_memory:.4f} s (CPU, median of {repeat})")
+
+
 def main() -> None:
     incidents = load_incidents(month=MONTH)  # reads and caches both boundary files too
     load_admin(1)
     rows = []
     for label, fn, repeat in (
         ("geo render_map, inline assets (default)", lambda: ours(incidents), 5),
+        ("geo render_map, inline assets, neighbours computed on every render (before their cache)", lambda: uncached(incidents), 5),
         ("geo render_map, --cdn", lambda: ours(incidents, cdn=True), 5),
         ("GeoDataFrame.explore(), COD-AB outlines as read", lambda: explore(incidents, simplify=False), 3),
         ("GeoDataFrame.explore(), outlines simplified as geo does", lambda: explore(incidents, simplify=True), 3),
     ):
         seconds, html = cpu(fn, repeat)
         rows.append((label, seconds, len(html.encode("utf-8"))))
-    base_s, base_b = rows[2][1], rows[2][2]
+    base_s, base_b = rows[3][1], rows[3][2]
     print(f"March 2023 map: both choropleths and all {len(incidents)} points; CPU = median process_time\n")
     print("| map | CPU s | size MB | CPU vs explore() | size vs explore() | draws offline |")
     print("|---|---:|---:|---:|---:|---|")
     for label, seconds, size in rows:
         offline = "yes" if "inline" in label else "no (CDN links)"
         print(f"| {label} | {seconds:.2f} | {size / 1e6:.2f} | {seconds / base_s:.2f} | {size / base_b:.3f} | {offline} |")
+    print()
+    neighbours_cost()
     print(f"\nWhole `geo render --month {MONTH}` process (imports, reading, geocoding, render, write): "
           f"{cli_cpu(3):.2f} s CPU (median of 3)")
     print(f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")

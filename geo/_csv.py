@@ -413,9 +413,11 @@ def _read_columnar(text: str | bytes | bytearray, delimiter: str, decoded: Text,
         ragged.append((row.number, row.text))
         return "skip"
 
+    body = pa.py_buffer(data).slice(start)
+
     def parse(threads: bool) -> pa.Table:
         return pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(data).slice(start)),
+            pa.BufferReader(body),
             read_options=pacsv.ReadOptions(column_names=header, use_threads=threads, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, ignore_empty_lines=False,
                                              invalid_row_handler=invalid),
@@ -433,7 +435,7 @@ def _read_columnar(text: str | bytes | bytearray, delimiter: str, decoded: Text,
         return None
     lines = len(newlines) + (0 if data.endswith(b"\n") or start >= len(data) else 1)
     ends = np.concatenate([[-1], newlines, [len(data) - start]])
-    del data
+    del data, body
     if table.num_rows + len(ragged) != lines or any(n is None for n, _ in ragged):
         return None  # a quoted line break, or a blank line: the csv module numbers those
     # A cell over MAX_CELL characters needs a line over MAX_CELL bytes: columns are measured only then.
@@ -574,3 +576,37 @@ def _mixed_rows(decoded: Text, lines: list[str], stops: np.ndarray, numbers: np.
         text = lines[line - 1].rstrip("\r\n") if line <= len(lines) else ""
         flagged.append((row, "(row)", shown(text), decoded.mixed_reason))
     return pd.DataFrame(flagged, columns=PROBLEM).drop_duplicates("row", ignore_index=True)
+
+
+def read_table(path: str | os.PathLike[str], what: str = "file") -> tuple[pd.DataFrame, Text]:
+    """A small CSV (places to geocode, a population table) as text columns, read with the same
+    guards as incident files: :func:`read_input`, :func:`decode`, the header's separator and
+    :func:`check_header`. Column names are stripped.
+
+    Returns
+    -------
+    (pandas.DataFrame, Text)
+        The table, every value as text, and the decoded text (for lines in a minority encoding).
+
+    Raises
+    ------
+    GeoError
+        When the file cannot be read (see :func:`read_input`), is empty, repeats a column name
+        or is not CSV.
+    """
+    path = Path(path)
+    decoded = decode(read_input(path, what), path, what)
+    if not decoded.text.strip():
+        raise GeoError(f"The {what} {path} is empty.")
+    delimiter = sniff_delimiter(decoded.text)
+    try:
+        # The header as written: read_csv would rename a repeated column (population.1) and go on.
+        names = pd.read_csv(io.StringIO(decoded.text), sep=delimiter, header=None, nrows=1, dtype=str,
+                            keep_default_na=False)
+        check_header([str(c).strip() for c in names.iloc[0]], path, what)
+        frame = pd.read_csv(io.StringIO(decoded.text), sep=delimiter, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise GeoError(f"{path} is not a readable CSV: {str(exc).strip().rstrip('.')}; "
+                       "quote values that contain the separator.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, decoded

@@ -233,10 +233,16 @@ def scores(result: dict) -> dict[str, float]:
     return out
 
 
+def unscored(s: dict[str, float]) -> list[str]:
+    """The targets the scores lack (e.g. a folder without ACLED notes, a renamed score)."""
+    return [k for k in TARGETS if k not in s]
+
+
 def meets_targets(s: dict[str, float]) -> bool:
-    """Whether the scores reach :data:`TARGETS` (wrong districts, spurious and duplicates at most)."""
+    """Whether the scores reach every one of :data:`TARGETS` (wrong districts, spurious and
+    duplicates at most); a target the scores lack is not met."""
     at_most = {"acled_wrong_district", "wire_spurious_per_article", "wire_duplicates"}
-    return all((s[k] <= v) if k in at_most else (s[k] >= v) for k, v in TARGETS.items() if k in s)
+    return not unscored(s) and all((s[k] <= v) if k in at_most else (s[k] >= v) for k, v in TARGETS.items())
 
 
 def report(result: dict) -> str:
@@ -257,7 +263,8 @@ def report(result: dict) -> str:
     lines.append(f"  district+date+both actors {pct(s['wire_district_date_actors'])} (target >= {pct(TARGETS['wire_district_date_actors'])}); "
                  f"spurious {int(s['wire_spurious'])} ({s['wire_spurious_per_article']:.2f} per article, target <= "
                  f"{TARGETS['wire_spurious_per_article']:.2f}); duplicates {int(s['wire_duplicates'])} (target 0)")
-    lines.append(f"targets met: {'yes' if meets_targets(s) else 'no'}")
+    missing = unscored(s)
+    lines.append(f"targets met: {'yes' if meets_targets(s) else 'no'}" + (f" (not scored: {', '.join(missing)})" if missing else ""))
     for name, frame in (("ACLED", a), ("wire", w)):
         if not len(frame):
             continue

@@ -164,21 +164,6 @@ def check_format(fmt: str, allowed: tuple[str, ...], out: object | None = None) 
     return fmt
 
 
-def points_frame(frame: pd.DataFrame):
-    """``frame`` as a GeoDataFrame of points from its ``latitude``/``longitude`` (EPSG:4326).
-
-    Rows without coordinates are kept, with an empty geometry.
-    """
-    import geopandas as gpd
-    import pandas as pd
-
-    lat = pd.to_numeric(frame["latitude"], errors="coerce")
-    lon = pd.to_numeric(frame["longitude"], errors="coerce")
-    points = gpd.points_from_xy(lon, lat)
-    points[(lat.isna() | lon.isna()).to_numpy()] = None
-    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=points, crs=4326)
-
-
 def geojson_text(frame) -> str:
     """A GeoDataFrame as a GeoJSON FeatureCollection (missing values are null)."""
     return frame.to_json(drop_id=True, ensure_ascii=False, na="null") + "\n"

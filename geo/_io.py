@@ -15,9 +15,11 @@ through :func:`atomic_path`, so they all share one policy for where bytes land:
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -138,3 +140,13 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="")
     return Path(path)
+
+
+def silence_stdout() -> None:
+    """Point standard output at the null device after a write to it failed (a full disk, a
+    closed pipe): what is still buffered then goes nowhere, instead of Python reporting the same
+    failure again when it flushes at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # no real descriptor (a test runner's stdout)
+        pass

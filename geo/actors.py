@@ -109,7 +109,7 @@ def canonical_actors(values: pd.Series, on: pd.Series | None = None, *, codes: n
             continue
         rows = np.flatnonzero(named[codes])
         dates = on.iloc[rows].astype(str)
-        hit = np.ones(len(rows), dtype=bool)
+        hit = dates.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)  # no date: as written
         if start is not None:
             hit &= (dates >= start.isoformat()).to_numpy()
         if end is not None:
@@ -130,9 +130,3 @@ def actor_problem(name: str) -> str | None:
     if actor_key(name) in set(table["alias"].map(actor_key)):
         return "names different actors in different periods and the date fits none of them; kept as written"
     return "is not in the actor table; kept as written"
-
-
-def is_known_actor(name: str) -> bool:
-    """True when ``name`` is a canonical actor or one of its aliases."""
-    table = actor_table()
-    return actor_key(name) in set(table["alias"].map(actor_key)) or name in set(table["actor"])

@@ -96,21 +96,17 @@ class BoundaryFile:
 # --- where boundaries are ------------------------------------------------------------------
 
 
-try:
-    #: Where this process was started: a relative ``$GEO_BOUNDARIES`` is read from here, the folder
-    #: it was given in, even after the process (a test, a notebook) changes its working folder.
-    _LAUNCH_DIR = Path.cwd()
-except OSError:  # started in a folder that no longer exists
-    _LAUNCH_DIR = Path(os.sep)
-
-
 def _env_folder() -> Path | None:
-    """``$GEO_BOUNDARIES`` as an absolute path (relative to where the process started), or None."""
+    """``$GEO_BOUNDARIES`` as an absolute path, or None; a relative one is read from the current
+    folder at the call, as any relative path is (the CLI never changes folder)."""
     env = os.environ.get(ENV_VAR, "").strip()
     if not env:
         return None
-    path = Path(env).expanduser()
-    return path if path.is_absolute() else Path(os.path.normpath(_LAUNCH_DIR / path))
+    try:
+        return Path(os.path.abspath(Path(env).expanduser()))
+    except OSError:  # the current folder was deleted
+        raise GeoError(f"${ENV_VAR}={env} is a relative path, but the current folder no longer exists; "
+                       f"set {ENV_VAR} to an absolute path.") from None
 
 
 def _env_label(where: Path) -> str:
@@ -118,13 +114,13 @@ def _env_label(where: Path) -> str:
     env = os.environ.get(ENV_VAR, "").strip()
     if Path(env).expanduser().is_absolute():
         return f"{where} (from ${ENV_VAR})"
-    return f"{where} (from ${ENV_VAR}={env}, relative to {_LAUNCH_DIR}, where geo was started)"
+    return f"{where} (from ${ENV_VAR}={env}, relative to the current folder)"
 
 
 def boundaries_dir() -> Path:
     """Return the folder searched for boundary files: ``$GEO_BOUNDARIES`` or ``./boundaries``.
 
-    A relative ``$GEO_BOUNDARIES`` is taken relative to the folder the process started in.
+    A relative ``$GEO_BOUNDARIES`` is taken relative to the current folder.
     """
     return _env_folder() or Path.cwd() / "boundaries"
 
@@ -208,10 +204,57 @@ def _layers(path: Path, stamp: tuple[int, int]) -> tuple[str, ...]:
         return ()
 
 
+def _folders(folder: Path) -> tuple[str, ...]:
+    """``folder`` and every folder under it, as ``rglob`` walks them."""
+    out, todo = [], [str(folder)]
+    while todo:
+        where = todo.pop()
+        out.append(where)
+        try:
+            with os.scandir(where) as entries:
+                todo += [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+    return tuple(out)
+
+
+def _mtimes(folders: tuple[str, ...]) -> tuple[int | None, ...]:
+    """Modification times of folders: a file added, removed or renamed in one changes its time."""
+    out = []
+    for where in folders:
+        try:
+            out.append(os.stat(where).st_mtime_ns)
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+#: The last scan of each folder, with the folders it walked and their modification times: every
+#: gazetteer lookup asks where the boundary files are, and a stat per folder is far cheaper
+#: than a scan (0.1 ms).
+_SCANS: OrderedDict[Path, tuple[tuple[str, ...], tuple[int | None, ...], list[BoundaryFile]]] = OrderedDict()
+
+
 def _scan(folder: Path) -> list[BoundaryFile]:
     """Boundary layers in ``folder`` (recursively), best first, recognised by name."""
     if not folder.is_dir():
         return []
+    seen = _SCANS.get(folder)
+    if seen is not None and _mtimes(seen[0]) == seen[1]:
+        return list(seen[2])
+    folders = _folders(folder)
+    stamps = _mtimes(folders)  # before the scan: a change during it shows next time
+    out = _scan_now(folder)
+    # A folder changed in the last seconds may change again within its clock's resolution
+    # (coarse on some file systems) without its time moving: such a scan is not kept.
+    if all(t is not None and t < time.time_ns() - 2_000_000_000 for t in stamps):
+        _SCANS[folder] = (folders, stamps, out)
+        while len(_SCANS) > 32:
+            _SCANS.popitem(last=False)
+    return list(out)
+
+
+def _scan_now(folder: Path) -> list[BoundaryFile]:
     found = [
         p for p in folder.rglob("*")
         if p.suffix.lower() in SUFFIXES and not p.name.startswith(".") and p.is_file()
@@ -259,7 +302,7 @@ def _missing_message(where: str, level: int) -> str:
     env = os.environ.get(ENV_VAR, "").strip()
     if env and not Path(env).expanduser().is_absolute():
         todo = (
-            f"a relative {ENV_VAR} is read from the folder geo is started in, so set it to an absolute "
+            f"a relative {ENV_VAR} is read from the current folder, so set it to an absolute "
             f"path to run geo from anywhere, for example: export {ENV_VAR}=$PWD/../shared/boundaries "
             "(from the repository root)"
         )

@@ -5,8 +5,6 @@ Data goes to stdout, diagnostics to stderr; the exit code is 0 only on success.
 
 from __future__ import annotations
 
-import inspect
-import io
 import os
 import re
 import sys
@@ -17,14 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Callable, Iterator, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup
 
 # Only light modules at the top: pandas, geopandas, pandera and folium are imported by the
 # commands that use them, so `geo --help` answers at once (tests/test_lazy_imports.py).
 from geo._errors import GeoError
 from geo._formats import (FILE_FORMATS, GEO_FORMATS, SUFFIX_FORMATS, check_format, csv_text, format_table,
-                          geojson_text, points_frame, write_table)
-from geo._io import atomic_write_text
+                          geojson_text, write_table)
+from geo._io import atomic_write_text, silence_stdout
 from geo._options import CLUSTER_AT, ENGINES, LEVEL_CHOICES, METRICS
 from geo.aggregate import KEYS, aggregate, parse_keys, with_unit_geometry
 
@@ -32,57 +30,27 @@ if TYPE_CHECKING:
     import distributed
     import pandas as pd
 
-#: Metavars for the type names typer would show (``<str>``, ``<list[Path]>``); flags show none.
-_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH", "file": "FILE",
-             "bool": ""}
+class _Argument(TyperArgument):
+    """An argument shown by its declared metavar alone: "geo extract [OPTIONS] ARTICLE..." and
+    "ARTICLE...  Plain-text news articles", where typer would write "{articles}..." and
+    "articles... <list[Path]>". (Options need nothing of the kind: their metavars are declared.)"""
 
+    def display_type_rich(self, ctx):  # typer's plain help appends this to the argument's name
+        return None
 
-def _prose(text: str | None) -> str | None:
-    """Help text as paragraphs: docstring line breaks inside a paragraph become spaces."""
-    if not text:
-        return text
-    return "\n\n".join(" ".join(par.split()) for par in inspect.cleandoc(text).split("\n\n"))
-
-
-def _tidy_help(command, ctx) -> None:
-    """Give ``command`` words, not Python types, as metavars, and its help unbroken paragraphs."""
-    command.help = _prose(command.help)
-    for param in command.get_params(ctx):
-        if param.metavar is not None or not hasattr(param, "display_type"):  # older typers show click's words
-            continue
-        shown = param.display_type(ctx).strip("<>")
-        shown = shown.removeprefix("list[").removesuffix("]")
-        if getattr(param, "is_flag", False) or shown == "bool":
-            param.metavar = ""
-        elif param.param_type_name == "argument":
-            # Usage reads "ARTICLE..." (not "{articles}..."), and the name needs no type beside it.
-            name = param.name.upper().rstrip("S") + ("..." if param.nargs != 1 else "")
-            param.metavar = name
-            param.display_type_rich = lambda ctx: None
-            if hasattr(param, "_usage_display_name"):
-                param._usage_display_name = lambda: name
-        else:
-            param.metavar = _METAVARS.get(shown, shown.upper())
+    def get_usage_pieces(self, ctx) -> list[str]:
+        return [self.metavar] if self.metavar else super().get_usage_pieces(ctx)
 
 
 class _Group(TyperGroup):
-    """Commands whose --help reads as prose (see :func:`_tidy_help`)."""
+    """Commands whose arguments read as their metavars (see :class:`_Argument`)."""
 
     def get_command(self, ctx, cmd_name: str):
         command = super().get_command(ctx, cmd_name)
-        if command is not None and not isinstance(command, TyperGroup):
-            _tidy_help(command, ctx)
+        for param in getattr(command, "params", []):
+            if isinstance(param, TyperArgument) and param.metavar:
+                param.__class__ = _Argument  # typer makes the parameters itself: no way to pass a class
         return command
-
-    def get_help_option(self, ctx):
-        option = super().get_help_option(ctx)
-        if option is not None:
-            option.metavar = ""
-        return option
-
-    def format_help(self, ctx, formatter) -> None:
-        _tidy_help(self, ctx)
-        super().format_help(ctx, formatter)
 
 
 app = typer.Typer(
@@ -107,21 +75,30 @@ app = typer.Typer(
 IncidentsOpt = Annotated[
     Optional[list[Path]],
     typer.Option(
-        "--incidents", "-i",
+        "--incidents", "-i", metavar="PATH",
         help="Incident CSV in the geo schema or an ACLED export (or a .parquet/.geoparquet table of the same "
              "columns); repeat for several. Default: the sample set.",
         dir_okay=False,
     ),
 ]
-MonthOpt = Annotated[Optional[str], typer.Option("--month", "-m", help="Only this month, as YYYY-MM.")]
+MonthOpt = Annotated[Optional[str], typer.Option("--month", "-m", metavar="YYYY-MM", help="Only this month.")]
 StrictOpt = Annotated[
     bool, typer.Option("--strict", help="Any problem in the input (a rejected, flagged or unplaced row) is fatal.")
 ]
 RejectsOpt = Annotated[
     Optional[Path],
     typer.Option(
-        "--rejects",
+        "--rejects", metavar="FILE",
         help="Where rejected rows go with their reasons (CSV). Default: <first input>.rejects.csv here.",
+        dir_okay=False,
+    ),
+]
+WarningsOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--warnings", metavar="FILE",
+        help="Where every warning goes (CSV) when stderr shows only the first 10 of a reason. "
+             "Default: <first input>.warnings.csv here.",
         dir_okay=False,
     ),
 ]
@@ -153,10 +130,7 @@ def _out(text: str) -> None:
     except BrokenPipeError:
         raise
     except OSError as exc:
-        try:  # drop what is still buffered, or Python reports the same failure again at exit
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError, io.UnsupportedOperation):
-            pass
+        silence_stdout()
         raise GeoError(f"Could not write to standard output ({exc.strerror or exc}).") from None
 
 
@@ -217,12 +191,14 @@ def _arrow_allocator() -> None:
 
 def _load(
     paths: list[Path] | None, month: str | None, *, strict: bool = False, rejects: Path | None = None,
-    client: distributed.Client | None = None, choose: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    warnings: Path | None = None, client: distributed.Client | None = None,
+    choose: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Read, report, filter and geocode: the common first half of every command.
 
     Every problem is printed to stderr with file, row, column and value; the totals line
-    ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file.
+    ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file, and
+    so do all warnings when there are too many to print.
     With a dask ``client`` the work runs on its cluster and a dask frame is returned.
     ``choose`` picks the rows to geocode from those kept (default: the month's, or all).
     """
@@ -245,7 +221,8 @@ def _load(
         chosen = located  # the month's rows, geocoded: as many
     first = Path(paths[0]) if paths else Path("incidents")
     target = rejects or Path(f"{first.stem}.rejects.csv")
-    notes = target.with_name(target.name.removesuffix(".csv").removesuffix(".rejects") + ".warnings.csv")
+    # Named from the input, never from --rejects, which may be /dev/null or a FIFO.
+    notes = warnings or Path(f"{first.stem}.warnings.csv")
     _print_problems("rejected", report.rejected, target)
     counted = _print_problems("warning", report.flagged, notes)
     for level in (1, 2):  # geocoding has loaded both levels; say if either needed repairs
@@ -334,7 +311,9 @@ def _emit(table: pd.DataFrame, fmt: str, out: Path | None, layer: str, *, points
     """Print ``table`` to stdout, or write it to ``out``; files in GIS formats carry geometries."""
     if fmt in FILE_FORMATS:
         if fmt == "gpkg":
-            table = points_frame(table) if points else with_unit_geometry(table)
+            from geo.spatial import incident_points
+
+            table = incident_points(table) if points else with_unit_geometry(table)
         _out(f"{write_table(table, fmt, out, layer=layer)}\n")
         return
     if fmt == "geojson" and not points:
@@ -355,6 +334,7 @@ def incidents(
     out: TableOutOpt = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    warnings: WarningsOpt = None,
     engine: EngineOpt = "pandas",
     scheduler: SchedulerOpt = None,
 ) -> None:
@@ -369,7 +349,7 @@ def incidents(
     month = _check_month(month)
     fmt = _table_format(fmt, out)
     with _engine(engine, scheduler) as client, _user_errors():
-        located = _load(paths, month, strict=strict, rejects=rejects, client=client)
+        located = _load(paths, month, strict=strict, rejects=rejects, warnings=warnings, client=client)
         if client is not None:
             located = located.compute()
         _emit(to_schema(located), fmt, out, "incidents", points=True)
@@ -384,6 +364,7 @@ def aggregate_cmd(
     out: TableOutOpt = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    warnings: WarningsOpt = None,
     engine: EngineOpt = "pandas",
     scheduler: SchedulerOpt = None,
 ) -> None:
@@ -407,7 +388,7 @@ def aggregate_cmd(
         raise typer.BadParameter(f"--format {fmt} draws each row's admin unit: add adm1 or adm2 to --by "
                                  "(e.g. --by month,adm1)", param_hint="--by")
     with _engine(engine, scheduler) as client, _user_errors():
-        located = _load(paths, month, strict=strict, rejects=rejects, client=client)
+        located = _load(paths, month, strict=strict, rejects=rejects, warnings=warnings, client=client)
         table = aggregate(located if client is not None else to_schema(located), keys)
         _emit(table, fmt, out, "aggregate")
 
@@ -456,8 +437,9 @@ def render(
         Optional[Path],
         typer.Option("--out", "-o", metavar="FILE",
                      help="Where to write the HTML; '-' for stdout. Default: maps/<months>.html, its name extended "
-                          "by what the options change (e.g. maps/2023-03_iskp_fatalities.html), so maps made "
-                          "with other options are never overwritten."),
+                          "by every other option that changes the map (e.g. maps/2023-03_iskp_fatalities.html), so "
+                          "maps made with other options get other names (titles, actors and file names shortened "
+                          "to 32 lower-case letters, digits and hyphens)."),
     ] = None,
     actor: Annotated[
         Optional[list[str]],
@@ -497,6 +479,7 @@ def render(
     ] = None,
     strict: StrictOpt = False,
     rejects: RejectsOpt = None,
+    warnings: WarningsOpt = None,
 ) -> None:
     """Write one self-contained HTML map: a month, a range of months (with a time control), or the change between two months.
 
@@ -554,7 +537,7 @@ def render(
             needed = {*steps, *((before, after) if compare is not None else ()), *trend_months(steps[-1], scope["since"])}
             return kept[dated.isin(needed).to_numpy()].reset_index(drop=True)
 
-        everything = to_schema(_load(paths, None, strict=strict, rejects=rejects, choose=choose))
+        everything = to_schema(_load(paths, None, strict=strict, rejects=rejects, warnings=warnings, choose=choose))
         lo, hi = scope["lo"], scope["hi"]
         if lo > hi:
             raise GeoError(f"No incidents fall in the range asked for (the data ends {hi}, before {lo}).")
@@ -588,7 +571,8 @@ def render(
             trend=everything,
             trend_since=scope["since"],
         )
-        name = _default_name(steps, compare, paths, wanted, metric, level, per)
+        name = _default_name(steps, compare, paths, wanted, metric, level, per, population=population,
+                             title=title or None, tiles=tiles_key, cluster=cluster, cdn=cdn)
         if out is not None and str(out) == "-":
             _out(map_html(fmap))
             if png is not None:
@@ -610,16 +594,19 @@ def _check_month_hint(value: str, hint: str) -> str:
         raise typer.BadParameter(str(exc), param_hint=hint) from None
 
 
-def _slug(text: str, limit: int = 32) -> str:
-    """A short file-name-safe form of ``text``: 'Islamic State Khorasan Province (ISKP)' → 'iskp'."""
-    bracket = re.search(r"\(([^()]+)\)\s*$", text)  # an actor's acronym names it best
+def _slug(text: str, limit: int = 32, *, acronym: bool = True) -> str:
+    """A short file-name-safe form of ``text``: 'Islamic State Khorasan Province (ISKP)' → 'iskp'
+    (with ``acronym``), 'Deaths by district' → 'deaths-by-district'."""
+    bracket = re.search(r"\(([^()]+)\)\s*$", text) if acronym else None  # an actor's acronym names it best
     words = re.sub(r"[^0-9a-z]+", "-", (bracket.group(1) if bracket else text).lower()).strip("-")
     return words[:limit].rstrip("-") or "x"
 
 
 def _default_name(steps: list[str], compare: tuple[str, str] | None, paths: list[Path] | None, actors: list[str],
-                  metric: str, level: str, per: int | None) -> str:
-    """maps/<name>.html: the months, then whatever else changes what the map shows."""
+                  metric: str, level: str, per: int | None, *, population: Path | None = None,
+                  title: str | None = None, tiles: str = "none", cluster: bool | None = None,
+                  cdn: bool = False) -> str:
+    """maps/<name>.html: the months, then every other option that changes what the map shows or how."""
     parts = [f"{compare[0]}_vs_{compare[1]}" if compare else
              steps[0] if len(steps) == 1 else f"{steps[0]}_{steps[-1]}"]
     parts += [_slug(Path(p).stem) for p in paths or []]
@@ -628,8 +615,18 @@ def _default_name(steps: list[str], compare: tuple[str, str] | None, paths: list
         parts.append(metric)
     if per is not None:
         parts.append(f"per{per}")
+    if population is not None:
+        parts.append(_slug(Path(population).stem))
     if level != "all":
         parts.append(level)
+    if title is not None:
+        parts.append(_slug(title, acronym=False))
+    if tiles.strip().lower() != "none":
+        parts.append(f"tiles-{_slug(tiles)}")
+    if cluster is not None:
+        parts.append("cluster" if cluster else "nocluster")
+    if cdn:
+        parts.append("cdn")
     return "_".join(parts)
 
 
@@ -671,24 +668,25 @@ def _publication_date(value: str | None) -> date | None:
 
 @app.command()
 def extract(
-    articles: Annotated[list[Path], typer.Argument(help="Plain-text news articles (UTF-8 or Windows-1252).", dir_okay=False)],
+    articles: Annotated[list[Path], typer.Argument(metavar="ARTICLE...", help="Plain-text news articles (UTF-8 or Windows-1252).",
+                                                   dir_okay=False)],
     published: Annotated[
         Optional[list[str]],
         typer.Option(
-            "--published", "-p",
-            help="Publication date YYYY-MM-DD that 'on Monday' or 'earlier this month' count from. Give it once "
+            "--published", "-p", metavar="YYYY-MM-DD",
+            help="Publication date that 'on Monday' or 'earlier this month' count from. Give it once "
             "for all articles or once per article in file order; 'unknown' for an article without one (its "
             "relative dates are then left empty and flagged, not guessed).",
         ),
     ] = None,
     source: Annotated[
         Optional[list[str]],
-        typer.Option("--source", "-s", help="Source name for the `source` column: once for all, or once per article in file order. Default: the file name."),
+        typer.Option("--source", "-s", metavar="NAME", help="Source name for the `source` column: once for all, or once per article in file order. Default: the file name."),
     ] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the incident CSV here (atomically) instead of stdout.", dir_okay=False)] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE", help="Write the incident CSV here (atomically) instead of stdout.", dir_okay=False)] = None,
     context: Annotated[
         Optional[Path],
-        typer.Option("--context", "-c", help="Write aggregate and generic statements ('on eight occasions this month') to this CSV instead of stderr.", dir_okay=False),
+        typer.Option("--context", "-c", metavar="FILE", help="Write aggregate and generic statements ('on eight occasions this month') to this CSV instead of stderr.", dir_okay=False),
     ] = None,
 ) -> None:
     """Draft incident records from news articles, each with the sentence that supports it.
@@ -746,7 +744,7 @@ boundaries_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-_TableFormat = Annotated[str, typer.Option("--format", "-f", help="text, csv or json.")]
+_TableFormat = Annotated[str, typer.Option("--format", "-f", metavar="text|csv|json", help="How to print the table.")]
 
 
 def _print_layers(table: pd.DataFrame, fmt: str) -> None:
@@ -770,10 +768,12 @@ def _note_env_overrides() -> None:
 
 @boundaries_app.command("fetch")
 def boundaries_fetch(
-    source: Annotated[str, typer.Option("--source", "-s", help="cod-ab (OCHA, via HDX), geoboundaries or gadm.")] = "cod-ab",
-    country: Annotated[str, typer.Option("--country", "-c", help="ISO 3166 alpha-3 country code.")] = "AFG",
+    source: Annotated[str, typer.Option("--source", "-s", metavar="PUBLISHER",
+                                        help="cod-ab (OCHA, via HDX), geoboundaries or gadm.")] = "cod-ab",
+    country: Annotated[str, typer.Option("--country", "-c", metavar="ISO3", help="ISO 3166 alpha-3 country code.")] = "AFG",
     levels: Annotated[
-        Optional[list[int]], typer.Option("--level", "-l", help="Admin level to fetch; repeatable. Default: 0, 1 and 2.")
+        Optional[list[int]],
+        typer.Option("--level", "-l", metavar="N", help="Admin level to fetch; repeatable. Default: 0, 1 and 2."),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar per file (on stderr).")] = True,
 ) -> None:
@@ -822,9 +822,9 @@ def boundaries_list(fmt: _TableFormat = "text") -> None:
 
 @boundaries_app.command("info")
 def boundaries_info(
-    query: Annotated[str, typer.Argument(help="A code (AF2102) or a name in any spelling the files carry (Dari too).")],
-    level: Annotated[Optional[int], typer.Option("--level", "-l", help="Only this admin level: 0, 1 or 2.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    query: Annotated[str, typer.Argument(metavar="UNIT", help="A code (AF2102) or a name in any spelling the files carry (Dari too).")],
+    level: Annotated[Optional[int], typer.Option("--level", "-l", metavar="N", help="Only this admin level: 0, 1 or 2.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json", help="How to print the unit.")] = "text",
 ) -> None:
     """Describe one admin unit: names, parent, area in km² (equal-area) and neighbours."""
     import json
@@ -849,9 +849,9 @@ def boundaries_info(
 
 @boundaries_app.command("add")
 def boundaries_add(
-    paths: Annotated[list[Path], typer.Argument(help="Boundary files: shapefile (zipped or not), GeoJSON, GeoPackage, GeoParquet.", exists=True, dir_okay=False)],
-    licence: Annotated[Optional[str], typer.Option(help="Licence to record when the file does not say.")] = None,
-    valid_from: Annotated[Optional[str], typer.Option(help="Validity date (YYYY-MM-DD) to record when the file does not say.")] = None,
+    paths: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Boundary files: shapefile (zipped or not), GeoJSON, GeoPackage, GeoParquet.", exists=True, dir_okay=False)],
+    licence: Annotated[Optional[str], typer.Option(metavar="TEXT", help="Licence to record when the file does not say.")] = None,
+    valid_from: Annotated[Optional[str], typer.Option(metavar="YYYY-MM-DD", help="Validity date to record when the file does not say.")] = None,
 ) -> None:
     """Register local boundary files of any publisher (read in place, never copied).
 
@@ -910,13 +910,14 @@ def geocode_cmd(
     path: Annotated[
         Path,
         typer.Argument(
+            metavar="FILE",
             help="CSV with a 'location' column; optional 'admin1' (province) and 'admin2' (district) hints "
             "in any spelling, and 'latitude'/'longitude' (reverse-geocoded).",
             dir_okay=False,
         ),
     ],
     out: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="Write the CSV here (atomically) instead of to stdout.")
+        Optional[Path], typer.Option("--out", "-o", metavar="FILE", help="Write the CSV here (atomically) instead of to stdout.")
     ] = None,
     online: Annotated[
         bool,
@@ -928,7 +929,7 @@ def geocode_cmd(
     ] = False,
     cache: Annotated[
         Optional[Path],
-        typer.Option(help="The --online answer cache (JSON). Default: $GEO_GEOCODE_CACHE or ~/.cache/geo/online-geocode.json."),
+        typer.Option(metavar="FILE", help="The --online answer cache (JSON). Default: $GEO_GEOCODE_CACHE or ~/.cache/geo/online-geocode.json."),
     ] = None,
 ) -> None:
     """Geocode place names as reporters spell them: every row comes out, in order.

@@ -40,10 +40,10 @@ if TYPE_CHECKING:
 #: Rows per partition at most: per-partition work (a resolver lookup per distinct place, a
 #: spatial join) stays small next to the rows, and a partition small next to a worker's memory.
 PARTITION_ROWS = 100_000
-#: Names of the dask collections :func:`load_incidents` made whose incident ids are unique (no id
-#: repeated across files): :func:`aggregate` counts them without shuffling. A collection derived
-#: from one (filtered, say) has another name and is shuffled, as any other.
-_UNIQUE_IDS: set[str] = set()
+#: Set to True on a frame :func:`load_incidents` returns when its incident ids are unique (no id
+#: repeated across files): :func:`aggregate` counts it without shuffling. It belongs to that
+#: collection object only, so a frame derived from it (filtered, say) is shuffled, as any other.
+UNIQUE_IDS = "geo_unique_ids"
 #: How long to keep trying to reach a scheduler given by address.
 CONNECT_TIMEOUT = "10s"
 #: Rows per partition at least, when splitting so that every worker has some (twice each).
@@ -178,8 +178,7 @@ def load_incidents(
     located = dask_geopandas.from_dask_dataframe(
         located, geometry=dask_geopandas.points_from_xy(located, "longitude", "latitude")).set_crs("EPSG:4326")
     located = client.persist(located)
-    if unique:
-        _UNIQUE_IDS.add(located._name)
+    setattr(located, UNIQUE_IDS, unique)
     return located, report
 
 
@@ -200,7 +199,7 @@ def aggregate(incidents: dd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     wanted = ["incident_id", "event_date", "actor1", "actor2", "fatalities",
               *[c for c in cols if c not in ("month", "actor")]]
     frame = incidents[list(dict.fromkeys(wanted))]
-    if incidents.npartitions > 1 and incidents._name not in _UNIQUE_IDS:
+    if incidents.npartitions > 1 and not getattr(incidents, UNIQUE_IDS, False):
         frame = frame.shuffle("incident_id")
     empty = aggregate_partition(frame._meta, keys)
     partial = frame.map_partitions(aggregate_partition, keys, meta=empty).compute()

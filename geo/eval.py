@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import re
 import sys
 import time
@@ -43,6 +42,7 @@ import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
 from geo._errors import GeoError
+from geo._io import silence_stdout
 from geo.boundaries import load_admin
 from geo.gazetteer import (FILLER, LEVEL_WORDS, fold, gazetteer, geonames_places, is_reporter_script, normalise,
                            phonetic, skeleton)
@@ -456,8 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `python -m geo.eval geocode | head`: the reader has all it wants
-        # Python flushes stdout again at exit; point it at devnull so that flush cannot fail too.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        silence_stdout()
         return 1
 
 

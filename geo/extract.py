@@ -5,7 +5,7 @@ The rules, in the order they run (all deterministic, no model, no network):
 1. **Sentences.** An article is split into lines and sentences, with character offsets.
    Title-case lines without final punctuation, and the first line (the headline), are
    headings: never evidence, and they end the story being told. Datelines ("KABUL (AP) —",
-   "KABUL, 29 April 2022, (TON):") are headings too. A sentence longer than
+   "JALALABAD, 11 June 2023, (XNA):") are headings too. A sentence longer than
    :data:`MAX_SENTENCE` is cut at a space, so that all later work is linear in the text. A
    sentence is cut further into *segments* where a coordinator introduces
    a new indefinite event ("a bombing ... and also an assault on a Kabul hotel").
@@ -18,34 +18,45 @@ The rules, in the order they run (all deterministic, no model, no network):
    place is resolved with :func:`geo.geocode.resolve_place`, the nearest province named in
    the text as context; a namesake inside the province named in the sentence beats a place
    elsewhere. Capitalised names the exact lookup misses are tried on the geocoder's looser
-   tiers when a level word or commas mark them ("Shohda district", "..., Urozgan, ...").
-   Lower-case words and names after a given name ("Khalid Zadran") are not places.
+   tiers when a level word or commas mark them ("Khakraiz district", "..., Panjwayi, Kandahar").
+   Lower-case words and names after a given name ("Nasir Shinwari") are not places.
 3. **Actors** come from the alias table (``geo/data/actor_aliases.csv``); short upper-case
-   aliases ("IS", "ISKP") match upper case only. "The group" and "the terrorist group" stand
-   for the actor named last. Each actor gets a role from the words around it: target
+   aliases ("IS", "ISKP") match upper case only. "The group", "the insurgents" and the like stand
+   for the armed group named last (never a state's forces named by a common noun). Each actor gets a role from the words around it: target
    ("against IS-K", "IS-K hideouts", "ISIS men were killed"), attacker ("the Taliban killed",
-   "Taliban operations", "claimed responsibility"), defender ("repulsed their attacks"),
-   speaker ("a Taliban spokesman said") or suspect ("it is believed that ..."); speakers and
-   suspects are never the perpetrator. Aliases of state forces depend on the period ("Afghan
+   "Taliban operations", "claimed responsibility"), defender ("repelled the assault"),
+   speaker ("a Taliban spokesman said", also a party that denies or condemns) or suspect ("it
+   is believed that ...", "officials believe ..."); speakers and suspects are never the
+   perpetrator, nor speakers the victims (unless they speak of their own losses). Victims
+   listed after "including" are targets; a group named as the attacker (a claim) says who
+   unnamed "gunmen" were. Aliases of state forces depend on the period ("Afghan
    police" before and after 15 August 2021); "former" forces are civilians.
 4. **Dates** are resolved against the publication date by :mod:`geo._dates`. A phrase after
-   "since" is background, never an event date; the date a party spoke ("on Tuesday claimed")
-   yields to the event's own. The incident an article opens with, undated, takes the
-   publication date (``time_precision`` 2, flagged).
+   "since" is background, never an event date; the date a party spoke ("on Friday claimed")
+   yields to the event's own, as does a day given for a claim of "the attack". The incident
+   an article opens with, undated, takes the publication date (``time_precision`` 2,
+   flagged); one told as following the incident before it ("hours later", "shortly
+   afterwards") takes that one's date (flagged).
 5. **Incidents.** A segment with an attack word (attack, raid, clash, bombing, killed, ...)
    is an event mention. Mentions with a count or a quantifier ("on eight occasions", "several
-   raids", "the number of Daesh attacks") are *context*, as are undated statements over
+   raids", "the number of Daesh attacks") are *context* (but several blasts at one place on
+   one day are one incident), as are undated statements over
    several places, and background told with an earlier year ("was in 2021, when ...").
    A mention with a new place or date starts an incident, unless it fits one
    already told (same place or a place inside it, overlapping dates, no actor in opposite
    roles); a mention without place or date ("the Taliban killed at least six", "this
    operation") adds to the incident being told. A dated statement over several provinces
    ("in Balkh and Nimroz provinces ... on Monday evening") makes one provisional incident per
-   province that later detail refines. Words such as "separately", "apart from this" or "in
+   province that later detail refines; a death toll told for places named together is none
+   of theirs alone. Words such as "separately", "apart from this" or "in
    retaliation" start a new incident; a quoted restatement of the same kind, place and no
-   date ("A blast happened ...") joins the incident told.
+   date ("An explosion took place ...") joins the incident told, as does a claim of
+   responsibility without a place of its own.
 6. **Fatalities** are numbers bound to a death word ("at least six", "killed three", "leaving
-   him dead"); dates, times, ordinals, attackers and "killed or injured" figures never count.
+   him dead", "beaten to death", "the body of a man was found", "killed a commander and two
+   of his guards" is 3); dates, times, ordinals, attackers and "killed or injured"
+   figures never count. Restatements of a toll overlap (the largest counts); deaths told as
+   more ("three commandos were also killed", "another two died") add to it.
    Victims tied to no armed group are civilians. **Verification**: an independent
    confirmation is ``corroborated``; "no independent source to confirm" or a statement by a
    party ("a Taliban spokesman said") is ``claimed``; anything else ``unknown``.
@@ -59,7 +70,6 @@ The records carry the 20 schema columns (so ``geo render --incidents`` reads the
 from __future__ import annotations
 
 import calendar
-import contextvars
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -109,7 +119,8 @@ TRIGGERS: list[tuple[str, str]] = [
     (r"clash(?:es|ed)?|gun ?fights?|gun ?battles?|firefights?|skirmish(?:es)?|fighting|battles?|exchange of fire|gun ?fire|shoot-?outs?|ambush(?:es|ed)?", "clash"),
     (r"attack(?:s|ed|ing)?|assaults?|assaulted|stormed|targeted|targeting|opened fire|fired (?:on|at|upon)|shot", "attack"),
     (r"operations?|offensives?|crackdowns?", "operation"),
-    (r"kill(?:ed|ing|ings)|shot dead|gunned down|assassinat(?:ed|ion|ions)|eliminated|executed|beheaded|slain", "killing"),
+    (r"kill(?:ed|ing|ings)|shot dead|gunned down|assassinat(?:ed|ion|ions)|eliminated|executed|beheaded|slain|"
+     r"murder(?:ed|s)?|lynched|strangled|(?:stabbed|beaten|hacked|stoned|burn(?:ed|t)|tortured|shot) to death", "killing"),
     (r"arrest(?:ed|s)?|detained", "arrest"),
 ]
 _TRIGGER_RE = re.compile("|".join(f"(?P<t{i}>\\b(?:{p})\\b)" for i, (p, _) in enumerate(TRIGGERS)), re.I)
@@ -134,6 +145,9 @@ GENERIC_CUES = re.compile(
     r"so far this year|since the beginning)\b",
     re.I,
 )
+#: Generic cues over a span of time or space: never one incident, whatever the date.
+_BROAD_CUES = re.compile(r"\b(?:across|elsewhere|in recent|so far|since|increas\w*|ris(?:e|ing)|frequent|repeated\w*|occasions|"
+                         r"provinces|districts)\b", re.I)
 SEPARATE_CUES = re.compile(
     r"\b(?:separate(?:ly)?|another|apart from this|in addition|in retaliation|in response|in a different|"
     r"meanwhile|elsewhere)\b",
@@ -160,8 +174,9 @@ _POS_INDEPENDENT = re.compile(
     re.I,
 )
 _CIVILIAN_TARGETS = re.compile(
-    r"\b(?:people|civilians?|worshippers|passengers|students|children|women|villagers|pedestrians|"
-    r"hotel|mosque|school|market|hospital|shrine|wedding|bus|guests|shoppers)\b",
+    r"\b(?:people|civilians?|worshippers|passengers|students|child|children|boys?|girls?|woman|women|famil(?:y|ies)|"
+    r"villagers|pedestrians|farmers?|shepherds?|traders?|shopkeepers?|vendors?|teachers?|pilgrims|tourists|"
+    r"labou?rers|hotel|mosque|school|market|hospital|shrine|wedding|bus|guests|shoppers)\b",
     re.I,
 )
 _UNIDENTIFIED_CUES = re.compile(r"\b(?:gunmen|bombers?|attackers?|unknown|unidentified|assailants?|armed men)\b", re.I)
@@ -177,7 +192,7 @@ _POLICE_DISTRICTS = re.compile(
     re.I,
 )
 _SECTION_LABEL = re.compile(r"^\s*(?:[•\-*+·▪◦]\s*)?(?P<label>[A-Z][\w’' ]{0,30}[:?])\s+(?=\S)")
-#: "KABUL (AP) —", "KABUL, Afghanistan (Reuters) -", "KABUL, 29 April 2022, (TON):": where and
+#: "KABUL (AP) —", "KABUL, Afghanistan (Reuters) -", "JALALABAD, 11 June 2023, (XNA):": where and
 #: when the story was filed, not where or when the incident happened.
 _DATELINE = re.compile(
     r"^[A-Z][A-Z’'. -]{2,30}(?:,\s*[A-Z][\w ]{2,30})?"
@@ -306,11 +321,15 @@ class Mention:
     definite: bool
     indefinite: bool
     separate: bool
-    #: The date is when a party spoke ("on Tuesday claimed", "said on Monday"): the event
+    #: The date is when a party spoke ("on Friday claimed", "said on Monday"): the event
     #: happened then or before, and any date of the event itself wins.
     date_weak: bool = False
-    #: Told as background: an earlier year and no finer date ("the worst attack was in 2022").
+    #: Told as background: an earlier year and no finer date ("the worst attack was in 2019").
     background: bool = False
+    #: The deaths are told as more than those told before ("three commandos were also killed").
+    more_dead: bool = False
+    #: The words that tell it as following the incident before it ("hours later"), if any.
+    sequel: str = ""
 
     def place(self) -> Place | None:
         """The most precise place; places that contain it add nothing."""
@@ -327,6 +346,7 @@ class Event:
     date: DateSpan | None = None
     provisional: bool = False
     date_weak: bool = False  # the date known is only when a party spoke
+    dated_by_previous: str = ""  # "hours later": dated by the incident told before (the words)
 
     #: The distinct attackers and targets, in order of mention; kept up to date by add()
     #: (recomputing them per mention is quadratic in long texts).
@@ -395,7 +415,7 @@ def _is_heading(line: str) -> bool:
         return False
     words = [w for w in re.findall(r"[A-Za-z][\w’'-]*", line) if len(w) > 3]
     if len(words) < 2:
-        # A short label or a time stamp ("September 03, 2024  22:35"), not "12 killed".
+        # A short label or a time stamp ("June 11, 2023  09:40"), not "12 killed".
         return len(line) < 40 and not (any(c.isdigit() for c in line) and re.search(r"\b[a-z]{4,}", line))
     return sum(w[0].isupper() for w in words) / len(words) >= 0.75
 
@@ -491,29 +511,33 @@ def _place_index(gaz: pd.DataFrame) -> tuple[dict[str, list[dict]], dict[str, di
     return index, capitals, 6
 
 
-_INDEX: list[tuple[pd.DataFrame, tuple]] = []
-#: While :func:`extract_incidents` runs: the gazetteer it started with and the answers of the
-#: resolver so far (looking the gazetteer up costs a file-system search per call).
-_PINNED: contextvars.ContextVar[tuple[pd.DataFrame, dict] | None] = contextvars.ContextVar("_PINNED", default=None)
+#: The current gazetteer, its place index and the resolver's answers on it so far (articles
+#: name the same places again and again; a new gazetteer starts afresh).
+_INDEX: list[tuple[pd.DataFrame, tuple, dict[tuple[str, str | None], Match]]] = []
+#: Answers kept per gazetteer at most (a text of many thousand distinct names must not grow it unbounded).
+MEMO_SIZE = 100_000
 
 
-def _indexes() -> tuple[dict[str, list[dict]], dict[str, dict], int]:
-    """The place index of the current gazetteer, built once per gazetteer."""
-    pinned = _PINNED.get()
-    gaz = pinned[0] if pinned is not None else gazetteer()
+def _current(gaz: pd.DataFrame | None = None) -> tuple[pd.DataFrame, tuple, dict[tuple[str, str | None], Match]]:
+    """The gazetteer (``gaz``, else the installed one), its place index and its answers so far."""
+    gaz = gazetteer() if gaz is None else gaz
     if not _INDEX or _INDEX[0][0] is not gaz:
-        _INDEX[:] = [(gaz, _place_index(gaz))]
-    return _INDEX[0][1]
+        _INDEX[:] = [(gaz, _place_index(gaz), {})]
+    return _INDEX[0]
 
 
-def _resolve(location: str, province: str | None = None) -> Match:
-    """:func:`geo.geocode.resolve_place`, once per (location, province) while an extraction runs."""
-    pinned = _PINNED.get()
-    if pinned is None:
-        return resolve_place(location, province)
-    gaz, memo = pinned
+def _indexes(gaz: pd.DataFrame | None = None) -> tuple[dict[str, list[dict]], dict[str, dict], int]:
+    """The place index of the gazetteer, built once per gazetteer."""
+    return _current(gaz)[1]
+
+
+def _resolve(location: str, province: str | None = None, gaz: pd.DataFrame | None = None) -> Match:
+    """:func:`geo.geocode.resolve_place`, once per (location, province) and gazetteer."""
+    gaz, _, memo = _current(gaz)
     key = (location, province)
     if key not in memo:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
         memo[key] = resolve_place(location, province, gaz)
     return memo[key]
 
@@ -575,7 +599,8 @@ def _level_near(text: str, toks: list[Tok], i: int, j: int) -> str | None:
     return None
 
 
-def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, province: str | None = None) -> list[Place]:
+def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, province: str | None = None,
+                gaz: pd.DataFrame | None = None) -> list[Place]:
     """Place mentions in ``text`` known to the gazetteer, longest match first.
 
     Parameters
@@ -590,6 +615,9 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
     province
         The province the text before this one named, for names that need one (a province
         named in ``text`` itself comes first).
+    gaz
+        The gazetteer; defaults to :func:`geo.gazetteer.gazetteer` (an extraction looks it
+        up once and passes it on).
 
     Returns
     -------
@@ -598,7 +626,7 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
         gazetteer places in several units keeps the first unit in KIND order for now and is
         resolved with province context later.
     """
-    index, capitals, longest = _indexes()
+    index, capitals, longest = _indexes(gaz)
     toks = _tokens(text)
     # A name never spans punctuation other than hyphens, apostrophes and dots, nor a line break.
     broken = [text[a.end : b.start] != " " and bool(_BROKEN.search(text, a.end, b.start)) for a, b in zip(toks, toks[1:])] + [True]
@@ -633,9 +661,9 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
         only_places = all(e["kind"] == "place" for e in entries)
         latin = bool(re.search(r"[A-Za-z]", span))
         # Lower-case words ("washer", "bin", "for a") and bare village names need support from
-        # context; a name after a given name is a person's ("Khalid Zadran").
+        # context; a name after a given name is a person's ("Nasir Shinwari").
         if ((not has_upper and level is None and (j == i or latin)) or (only_places and j == i and level is None and prev not in _LOCATIVE)
-                or (j == i and level is None and _after_given_name(text, toks, i))):
+                or (j == i and level is None and _after_given_name(text, toks, i, index))):
             i += 1
             continue
         chosen = _choose_kind(entries, level, capitals)
@@ -669,7 +697,7 @@ def find_places(text: str, base: int = 0, finder: PlaceFinder | None = None, pro
                 e = _choose_kind(index[key], None, capitals)[0]
                 found.append(Place(base + a, base + b, text[a:b], e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]))
     found.sort(key=lambda p: p.start)
-    _settle_places(found, province)
+    _settle_places(found, province, gaz)
     return found
 
 
@@ -680,23 +708,32 @@ _PLACE_ADJECTIVES = {"north", "south", "east", "west", "northern", "southern", "
                      "remote", "restive", "volatile", "mountainous", "troubled"}
 
 
-def _after_given_name(text: str, toks: list[Tok], i: int) -> bool:
-    """Whether token i follows a capitalised word that reads as a given name: not the first
-    word of the sentence, nothing between them, not a place, an actor or a word describing a
-    place ("Khalid Zadran", not "In Kabul", "Eastern Nangarhar" or "Taliban Kabul")."""
-    if i < 2:
+#: What follows a person's name: an apposition ("Rahim Mangal, a district official, ...") or a
+#: reporting verb ("Rahim Mangal said").
+_PERSON_NEXT = re.compile(
+    r"\s*(?:,\s*(?:a|an|the)\s+(?:[\w’'-]+\s+){0,3}?(?:official|spokes(?:man|woman|person)|commander|governor|chief|"
+    r"head|elder|resident|witness|member|journalist|director|officer|leader|deputy|mayor|cleric|lawmaker|analyst|"
+    r"relative|brother|son|father|owner)\b|\s+(?:said|says|told|added|stated|confirmed|tweeted|wrote)\b)"
+)
+
+
+def _after_given_name(text: str, toks: list[Tok], i: int, index: dict[str, list[dict]]) -> bool:
+    """Whether token i follows a capitalised word that reads as a given name: nothing between
+    them, not a place, an actor or a word describing a place ("Nasir Shinwari", not "In Kabul",
+    "Eastern Nangarhar" or "Taliban Kabul"). The first word of a sentence is capitalised anyway:
+    there, what follows must say that a person is meant ("Rahim Mangal, a district official,")."""
+    if i < 1 or (i == 1 and not _PERSON_NEXT.match(text, toks[i].end)):
         return False
     prev = toks[i - 1]
     if not prev.raw[:1].isupper() or text[prev.end : toks[i].start] != " " or prev.low in _PLACE_ADJECTIVES | _LOCATIVE | _DROP:
         return False
-    index, _, _ = _indexes()
     return normalise(prev.raw) not in index and (prev.low,) not in _actor_index()[0] and prev.low not in _CALENDAR
 
 
 def _loose_candidates(text: str, toks: list[Tok], base: int, found: list[Place]) -> list[Place]:
     """Capitalised names the exact lookup missed but the geocoder may know: a name before a
-    level word ("Shohda district", "Urozgan province") or one standing alone between commas
-    ("..., Arghistan, Kandahar"). They are resolved later, with the province in context
+    level word ("Khakraiz district", "Badakhstan province") or one standing alone between commas
+    ("..., Panjwayi, Kandahar"). They are resolved later, with the province in context
     (:func:`_settle_places`), and dropped when they do not resolve."""
     taken = [(p.start - base, p.end - base) for p in found]
     actors = _actor_index()[0]
@@ -740,7 +777,8 @@ def _ordinal_districts(text: str, at: int, place: Place, capitals: dict[str, dic
         return place
     start = place.start - (len(before) - m.start())
     words = m.group("ords")
-    detail = f"{words} districts" if m.re is _ORDINAL_DISTRICTS else f"police districts {words}"
+    several = bool(re.search(r",|\band\b|&", words))
+    detail = f"{words} district{'s' if several else ''}" if m.re is _ORDINAL_DISTRICTS else f"police district{'s' if several else ''} {words}"
     return Place(start, place.end, text[m.start() + at - len(before) : at] + place.text, "place",
                  cap["admin1"], cap["admin1_pcode"], cap["admin2_pcode"], cap["admin2"], detail)
 
@@ -804,7 +842,10 @@ _SPEAKER_AFTER = {"spokesman", "spokesperson", "spokeswoman", "officials", "offi
 
 
 #: Words that make what follows a suspicion, not an attribution.
-_DOUBT = {"suspected", "suspect", "suspects", "believed", "unclear", "whether", "possibly", "allegedly", "presumably"}
+_DOUBT = {"suspected", "suspect", "suspects", "believed", "believe", "believes", "unclear", "whether", "possibly",
+          "allegedly", "presumably", "probably", "likely"}
+#: Doubt words that are verbs: right before the name they still doubt it ("residents believe IS-K ...").
+_DOUBT_VERBS = {"believe", "believes", "suspect", "suspects"}
 _QUANTIFIERS = {"at", "least", "more", "than", "about", "some", "over", "nearly", "around", "several", "dozens", "scores",
                 "afghan", "local", "an", "a", "the", "their", "his", "her", "its", "other", "another", "suspected", "alleged",
                 "former", "ex", "retired"}
@@ -813,6 +854,7 @@ _HARM_BEFORE = {"wounded", "injured", "wounding", "injuring", "shot", "assassina
                 "killed", "kill", "kills", "ambushing", "targetting", "targeting", "hitting", "striking", "hit", "struck",
                 "attacking", "attacked", "against", "on", "targeted"}
 _SPEAKER_VERBS = {"said", "says", "told", "announced", "stated", "tweeted", "reported", "confirmed", "added"}
+_DENY = {"denied", "denies", "deny", "condemned", "condemns", "rejected", "rejects", "disowned"}
 _DEFEND = {"repulsed", "repelled", "foiled", "thwarted", "defended", "fended", "pushed"}
 
 
@@ -827,22 +869,25 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
     before = [t.low for t in toks[lo:i]]
     after = [t.low for t in toks[j + 1 : hi + 1]]
     # A suspicion or a doubt is not an attribution ("it is suspected that the Taliban ...").
-    if i > 1 and any(t.low in _DOUBT for t in toks[max(0, i - 6) : i - 1]) and toks[i - 1].low not in _DOUBT:
+    if i > 1 and any(t.low in _DOUBT for t in toks[max(0, i - 6) : i - 1]) and toks[i - 1].low not in _DOUBT - _DOUBT_VERBS \
+            or i > 0 and toks[i - 1].low in _DOUBT_VERBS:
         return "suspected"  # ("suspected IS-K members" are suspected of membership, not of the attack)
     if any(w in _DEFEND for w in after[:4]):
-        return "defender"  # "Afghan forces repulsed their attacks"
+        return "defender"  # "Afghan troops repelled the assault"
     if before and before[-1] == "by" or (len(before) >= 2 and before[-2] == "by" and before[-1] == "the"):
         return "attacker"
     verbs = [w for w in after[:3] if not w.endswith("ly") and w not in ("had", "have", "has", "reportedly", "also", "then")]
     if verbs and verbs[0] in _ATTACK_VERBS - {"attack", "attacks", "raid"}:
         return "attacker"  # the subject: "fighters of the NRF attacked", "the Taliban killed"
-    # The object of a violent verb, past numbers and quantifiers: "wounded 3 Afghan soldiers".
+    # The object of a violent verb, past numbers and quantifiers: "injured four Afghan soldiers".
     wide = i
     while wide > max(0, i - 6) and not re.search(r"[,;:.()]", text[toks[wide - 1].end : toks[wide].start]):
         wide -= 1
     core = [t.low for t in toks[wide:i] if _number(t.low) is None and t.low not in _QUANTIFIERS]
     if core and core[-1] in _HARM_BEFORE:
         return "target"
+    if core and core[-1] in ("including", "among", "them") and any(t.low in _HARM_BEFORE for t in toks[max(0, i - 10) : i]):
+        return "target"  # "killing nine people, including four police officers", "among them two guards"
     if len(before) >= 2 and before[-1] == "with" and _TRIGGER_RE.fullmatch(before[-2]):
         return "target"  # "clashed with gunmen"
     if any(w in _TARGET_BEFORE for w in before[-2:]) or (len(before) >= 3 and before[-1] in _TARGET_BEFORE | {"the", "an", "a"} and before[-2] in _TARGET_BEFORE):
@@ -862,12 +907,15 @@ def _role(toks: list[Tok], i: int, j: int, text: str = "") -> str:
     objekt = k + 1 < len(after) and (_number(after[k + 1]) is not None or after[k + 1] in ("a", "an", "the", "at", "least", "two", "more"))
     if k < len(after) and after[k] in _VICTIM_VERBS and (passive or (skipped and not aux and not objekt)):
         return "target"
-    # "3 police personnel and 2 civilians were wounded": the passive verb after a list.
+    # "two guards and a cook were injured": the passive verb after a list.
     for n in range(k, min(len(after) - 1, k + 6)):
         if after[n] in _ATTACK_VERBS:
             break
         if after[n] in _AUX - {"have", "has", "had"} and after[n + 1] in _VICTIM_VERBS:
             return "target"
+    # A party that denies or condemns an attack speaks of it: it is not the perpetrator.
+    if any(w in _DENY for w in after[:3]):
+        return "speaker"
     # An attacker: "the Taliban killed ...", "Taliban operations", "claimed responsibility".
     for w in after[:4]:
         if w in _ATTACK_VERBS or _NOUN.match(w) or _NOUN_PLURAL.match(w):
@@ -975,9 +1023,20 @@ _OBJECT_START = {"a", "an", "the", "his", "her", "their", "him", "them", "its", 
 #: Words that cannot stand between a count of victims and the death word.
 _NOT_VICTIMS = {"into", "in", "on", "at", "after", "before", "during", "from", "bullets", "rounds", "shots", "times", "days",
                 "weeks", "months", "years", "hours", "minutes", "ago", "km", "kilometres", "kilometers", "miles"}
-#: One victim, not counted in figures: "a police officer was shot dead", "the judge was killed".
+#: One victim, not counted in figures: "a shopkeeper was shot dead", "the judge was killed".
 _SINGLE_DEATH = re.compile(r"\b(?:was|has been)\s+(?:\w+\s+){0,2}?(?:killed|shot dead|assassinated|gunned down|beheaded|"
-                           r"executed|slain|martyred|murdered)\b|\bdied of (?:his|her) (?:wounds|injuries)\b", re.I)
+                           r"executed|slain|martyred|murdered|lynched|strangled|(?:stabbed|beaten|hacked|stoned|burn(?:ed|t)|"
+                           r"tortured|shot) to death)\b|\bdied of (?:his|her) (?:wounds|injuries)\b", re.I)
+
+
+#: One victim named and a count more: "killed the deputy governor and two of his guards".
+_ONE_AND_MORE = re.compile(r"\b(?:killed|killing|kills)\s+(?:a|an|the|his|her)\s+(?:[\w’'-]+\s+){0,4}?and\s+(?P<n>\w+)\s+"
+                           r"(?:of\s+(?:his|her|their)\s+|other\s+|more\s+)?[\w-]+", re.I)
+#: Bodies found: "the body of a former officer was found" (1), "the bodies of three men" (3).
+_BODIES = re.compile(r"\bbody of (?:a|an|the|his|her|one)\b|\bbodies of (?:the\s+)?(?P<n>[\w,]+)\b", re.I)
+#: Words before "of N" that make N the count itself: "a total of 14", "the lives of six".
+_TOTAL_OF = {"total", "number", "toll", "tally", "least", "most", "maximum", "minimum", "lives", "deaths", "group", "band"}
+_TO_DEATH = {"stabbed", "beaten", "hacked", "stoned", "burned", "burnt", "tortured", "shot", "bludgeoned", "clubbed"}
 
 
 def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[int | None, str]:
@@ -997,7 +1056,7 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
         zero = True
     else:
         zero = False
-    # "14th" is an ordinal, never a count; "2-4 civilians" counts as 2 (the lower figure).
+    # "9th" is an ordinal, never a count; "3-5 civilians" counts as 3 (the lower figure).
     words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\d[\d,]*(?:[-–]\d[\d,]*)?[A-Za-z]*|[A-Za-z’'-]+", text)]
     words = [w for w in words if not any(a <= w[0] < b for a, b in masked)]
     used: set[int] = set()
@@ -1014,8 +1073,10 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                     break
                 if n == k + 1 and nw in ("a", "an") and (shot_dead or lw in ("killed", "killing", "eliminated", "executed", "slew")):
                     used.add(n)
-                    total += 1
-                    phrases.append(text[s : words[min(n + 2, len(words) - 1)][1]])
+                    one = _ONE_AND_MORE.match(text, s)
+                    more = _number(one.group("n")) if one else None
+                    total += 1 + (more or 0)  # "killed a commander and three other officers" (4)
+                    phrases.append(one.group() if more else text[s : words[min(n + 2, len(words) - 1)][1]])
                     break
                 if lw in ("killed", "killing", "kills", "eliminated", "eliminating", "executed", "slew", "left", "leaving", "claimed") and nw in ("him", "her") and (lw not in ("left", "leaving", "claimed") or (n + 1 < len(words) and words[n + 1][2].lower() == "dead")):
                     if n not in used:
@@ -1026,7 +1087,7 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                 val = _number(nw)
                 following = words[n + 1][2].lower() if n + 1 < len(words) else ""
                 if val is None and nw not in _FORWARD_FILLER and lw not in ("left", "leaving", "claimed"):
-                    break  # "killing took place three weeks ago": other words first, no count
+                    break  # "killing took place two months ago": other words first, no count
                 if val is not None and following in _NOT_VICTIMS:
                     break
                 if val is not None and n not in used:
@@ -1045,20 +1106,26 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
         casualties = bool(nxt) and nxt[0] in ("and", "or") and len(nxt) > 1 and nxt[1] in _INJURY
         active = (bool(nxt) and lw in ("killed", "slain", "eliminated") and (nxt[0] in _OBJECT_START or _number(nxt[0]) is not None)
                   and not re.search(r"[,;.:]", text[e : words[k + 1][0]]))
-        if (_DEATH_BEFORE.match(lw) or lw in ("deaths", "lives")) and not casualties and not active:
-            # Backward: "six people were killed", "at least six people dead", "three tourists
-            # and one Afghan were killed" (4); not across "six bullets into the dead body".
-            for n in range(k - 1, max(k - 9, -1), -1):
+        # "beaten to death" (not "sentenced to death").
+        to_death = lw == "death" and k > 1 and words[k - 1][2].lower() == "to" and words[k - 2][2].lower() in _TO_DEATH
+        if (_DEATH_BEFORE.match(lw) or lw in ("deaths", "lives") or to_death) and not casualties and not active:
+            # Backward: "seven people were killed", "at least nine people dead", "two teachers
+            # and one student were killed" (3); not across "four more rounds into the body".
+            for n in range(k - 1, max(k - 11, -1), -1):  # "five members of the Afghan security forces were also killed"
                 nw = words[n][2].lower()
                 if nw in _INJURY or nw in _NOT_VICTIMS:
                     break
                 val = _number(nw)
+                if val is not None and n > 1 and words[n - 1][2].lower() == "of" and words[n - 2][2].lower() not in _TOTAL_OF:
+                    continue  # "supporters of 2 commanders were killed": the 2 are not the dead
+                if val is None and nw in ("a", "an") and n > 0 and words[n - 1][2].lower() == "and":
+                    val = 1  # "three guards and a driver were killed" (4)
                 if val is not None:
                     if n not in used:
                         used.add(n)
                         total += val
                         phrases.append(text[words[n][0] : e])
-                        for c in range(n - 1, max(n - 5, -1), -1):  # "... and one Afghan citizen"
+                        for c in range(n - 1, max(n - 5, -1), -1):  # "... and one student"
                             cw = words[c][2].lower()
                             if cw != "and":
                                 continue
@@ -1068,6 +1135,10 @@ def find_fatalities(text: str, masked: Sequence[tuple[int, int]] = ()) -> tuple[
                                 total += _number(words[more][2])
                             break
                     break
+    if not phrases and (m := _ONE_AND_MORE.search(text)) and (more := _number(m.group("n"))):
+        return 1 + more, m.group()  # "killed the deputy governor and two of his guards" (3)
+    if not phrases and (m := _BODIES.search(text)):
+        return (_number(m.group("n")) or 0) if m.group("n") else 1, m.group()
     if not phrases and _SINGLE_DEATH.search(text):
         return 1, _SINGLE_DEATH.search(text).group()
     if phrases:
@@ -1081,7 +1152,7 @@ def _segments(sentence: Sentence) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if sentence.text[a:b].strip()]
 
 
-def _settle_places(places: list[Place], context_province: str | None) -> None:
+def _settle_places(places: list[Place], context_province: str | None, gaz: pd.DataFrame | None = None) -> None:
     """Use the province named in the sentence (or before it) for names that need one.
 
     A name several units share ("Jani Khel") is resolved in that province; a bare province
@@ -1090,7 +1161,7 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
     """
     # Loose province names first ("Badakhstan province"): they are the context of the rest.
     for p in [p for p in places if p.detail == "loose" and p.kind == "adm1"]:
-        if not _settle_loose(p, None):
+        if not _settle_loose(p, None, gaz):
             places.remove(p)
     provinces = [p.admin1 for p in places if p.kind == "adm1" and p.admin1]
     # A bare province name read as its capital ("..., Arghandab district, Kandahar") names the
@@ -1098,17 +1169,17 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
     hint = provinces[0] if provinces else next((p.admin1 for p in places if p.bare and p.admin1), context_province)
     for p in list(places):
         if p.detail.startswith("loose"):
-            if not _settle_loose(p, hint):
+            if not _settle_loose(p, hint, gaz):
                 places.remove(p)
             continue
         if provinces and p.kind != "adm1" and p.admin1 and p.admin1 not in provinces and not p.detail:
             # The sentence names another province: a namesake inside it wins, and a village
             # elsewhere is not the place meant ("X area of Y district, Z province").
-            match = _resolve(f"{p.prefix} {p.text}", provinces[0]) if p.prefix else None
+            match = _resolve(f"{p.prefix} {p.text}", provinces[0], gaz) if p.prefix else None
             if match is not None and match.status == "matched" and match.method != "context":
                 p.text, p.start = f"{p.prefix} {p.text}", p.start - len(p.prefix) - 1
             else:
-                match = _resolve(p.text, provinces[0])
+                match = _resolve(p.text, provinces[0], gaz)
             if match.status == "matched" and match.method != "context":
                 e = match.entry
                 p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
@@ -1117,7 +1188,7 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
                 continue
         if p.detail == "ambiguous":
             if hint:
-                match = _resolve(p.text, hint)
+                match = _resolve(p.text, hint, gaz)
                 if match.status == "matched":
                     e = match.entry
                     p.kind, p.admin1, p.admin1_pcode, p.admin2_pcode, p.name = e["kind"], e["admin1"], e["admin1_pcode"], e["admin2_pcode"], e["name"]
@@ -1126,10 +1197,10 @@ def _settle_places(places: list[Place], context_province: str | None) -> None:
             p.kind, p.admin2_pcode, p.name = "adm1", "", p.admin1
 
 
-def _settle_loose(p: Place, hint: str | None) -> bool:
+def _settle_loose(p: Place, hint: str | None, gaz: pd.DataFrame | None = None) -> bool:
     """Resolve a loose candidate (see :func:`_loose_candidates`) in place; False when it names
     no district or province. A name alone must match by spelling or sound, not by similarity."""
-    res = resolver(_PINNED.get()[0] if _PINNED.get() is not None else None)
+    res = resolver(_current(gaz)[0])
     key = normalise(p.text)
     kinds = [p.kind] if p.detail == "loose" else ["adm1", "adm2"]
     provinces = res.hint_codes(hint, "adm1") if hint else frozenset()
@@ -1186,7 +1257,7 @@ def _attribution(text: str, actors: list[ActorMention], base: int) -> str:
     return ""
 
 
-def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Sentence]:
+def _mentions(article: Article, finder: PlaceFinder | None, gaz: pd.DataFrame) -> list[Mention | Sentence]:
     """Every event mention of an article, with headings kept as story breaks."""
     text = article.text
     out: list[Mention | Sentence] = []
@@ -1197,7 +1268,7 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
             out.append(sent)
             continue
         masked = _masked_spans(sent.text)
-        places = [p for p in find_places(sent.text, sent.start, finder, last_province) if not _inside(p.start - sent.start, masked)]
+        places = [p for p in find_places(sent.text, sent.start, finder, last_province, gaz) if not _inside(p.start - sent.start, masked)]
         actors = [a for a in find_actors(sent.text, sent.start, last_actor, article.published) if not _inside(a.start - sent.start, masked)]
         dates = [d for d in find_dates(sent.text, article.published) if not _inside(d.begin, masked)]
         verification, why = _verification(sent.text)
@@ -1220,11 +1291,14 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
             seg_dates = [d for d in dates if a <= d.begin < b] or (fronted if len(segs) > 1 else dates)
             v = verification or ("claimed" if attributed else "")
             v_why = why or (f"attributed to a party ('{attributed}')" if v == "claimed" else "")
-            if not trig and fat is None and not v:
+            if not trig and fat is None and not v and not _RESPONSIBILITY.search(seg):
                 carried_places += seg_places
                 carried_actors += seg_actors
                 continue
             generic = bool(GENERIC_CUES.search(seg))
+            if generic and any(d.precision == 1 for d in seg_dates) and len(_distinct_places(seg_places)) == 1 \
+                    and not _BROAD_CUES.search(seg):
+                generic = False  # "a series of explosions ... in Kabul on Saturday": one incident (one place, one day)
             nouns = [w for _, w in trig]
             definite = _definite(seg, trig) or bool(_PRONOUN_START.match(sent.text)) and a == 0
             specific_date = any(d.precision in (1, 2) for d in seg_dates)
@@ -1249,6 +1323,10 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
             date_span = min(seg_dates, key=lambda d: (_statement_date(sent.text, d), d.precision or 9,
                                                        (d.end - d.start).days if d.resolved else 99, d.begin), default=None)
             weak = date_span is not None and _statement_date(sent.text, date_span)
+            if date_span is not None and not seg_places and _RESPONSIBILITY.search(seg) and (definite or not trig):
+                # "IS-K claimed responsibility for the attack on Tuesday": the day may be the
+                # claim's as well as the attack's; the attack told before keeps its own.
+                weak = True
             background = _background(undated, seg_dates, article.published)
             out.append(
                 Mention(
@@ -1260,11 +1338,13 @@ def _mentions(article: Article, finder: PlaceFinder | None) -> list[Mention | Se
                     unidentified_cue=bool(_UNIDENTIFIED_CUES.search(seg)),
                     generic=generic, count=count, definite=definite, indefinite=_indefinite(seg, trig) and not definite,
                     separate=bool(SEPARATE_CUES.search(seg)) and not definite, date_weak=weak, background=background,
+                    more_dead=fat is not None and bool(_MORE_DEAD.search(seg)), sequel=(q := _SEQUEL.search(seg)) and q.group() or "",
                 )
             )
             carried_places += seg_places
             carried_actors += seg_actors
-        named = [x.actor for x in actors if x.actor != CIVILIANS]
+        # "The insurgents", "the group" in a later sentence: never a state's forces named by a common noun.
+        named = [x.actor for x in actors if x.actor != CIVILIANS and not x.generic]
         if named:
             last_actor = named[-1]
     return out
@@ -1277,8 +1357,8 @@ _STATEMENT_AFTER = re.compile(r"^\s*,?\s*(?:said|claimed|announced|reported|stat
 
 
 def _statement_date(text: str, d: DateSpan) -> bool:
-    """Whether a date phrase dates what a party said rather than the event ("on Tuesday
-    claimed responsibility", "said on Monday", "in a post on Tuesday")."""
+    """Whether a date phrase dates what a party said rather than the event ("on Friday
+    claimed responsibility", "said on Monday", "in a post on Sunday")."""
     return bool(_STATEMENT_BEFORE.search(text[max(0, d.begin - 40) : d.begin]) or _STATEMENT_AFTER.match(text[d.finish : d.finish + 30]))
 
 
@@ -1286,7 +1366,7 @@ _YEAR = re.compile(r"\b(?:in|since|during|of|by|until)\s+((?:19|20)\d\d)\b", re.
 
 
 def _background(plain: str, dates: list[DateSpan], published: date | None) -> bool:
-    """A clause told as background: it names an earlier year ("was in 2022 when ...") and
+    """A clause told as background: it names an earlier year ("was in 2019, when ...") and
     no finer date of its own. ``plain`` is the clause with its date phrases blanked."""
     if published is None or any(d.resolved and (d.precision or 9) <= 2 for d in dates):
         return False
@@ -1383,6 +1463,15 @@ def _distinct_places(places: list[Place]) -> list[Place]:
     return out
 
 
+def _coordinated(m: Mention, places: list[Place]) -> bool:
+    """Whether places are named together, joined by "and" ("in Ghazni and Paktika provinces"),
+    not one inside the other's description ("Wazir area of Khogyani district, Kandahar")."""
+    ordered = sorted(places, key=lambda p: p.start)
+    gaps = [m.sentence.text[a.end - m.sentence.start : b.start - m.sentence.start].lower() for a, b in zip(ordered, ordered[1:])]
+    joined = [re.fullmatch(r"\W*(?:(?:provinces?|districts?)\W+)?(?:and|&)?\W*", g) for g in gaps]
+    return all(joined) and any(re.search(r"\b(?:and)\b|&", g) for g in gaps)
+
+
 def _context_row(m: Mention, kind: str) -> dict:
     d = m.date
     return {
@@ -1416,9 +1505,13 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
             if m.date is None:
                 context.append(_context_row(m, "summary"))
                 continue
-            # One provisional incident per place; later detail refines each.
+            # One provisional incident per place; later detail refines each. A death toll told
+            # for places named together ("in Ghazni and Paktika") is none of theirs alone.
+            joint = _coordinated(m, own)
+            total = f"{m.fatality_text} (in all {len(own)} places)" if joint and m.fatality_text else m.fatality_text
             for p in own:
-                part = Mention(**{**m.__dict__, "places": [p]})
+                part = Mention(**{**m.__dict__, "places": [p], "fatalities": None if joint else m.fatalities,
+                                  "fatality_text": total})
                 e = Event(provisional=True)
                 e.add(part)
                 events.append(e)
@@ -1426,8 +1519,9 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
             continue
         place = m.place()
         if not m.triggers:
-            # A follow-up sentence: a casualty figure, or what independent sources say.
-            if current is not None and (m.fatalities is not None or m.verification_why and not m.verification_why.startswith("attributed")):
+            # A follow-up sentence: a casualty figure, what independent sources say, or who claims it.
+            if current is not None and (m.fatalities is not None or m.responsibility and not m.own_place
+                                        or m.verification_why and not m.verification_why.startswith("attributed")):
                 current.add(m)
             continue
         if place is None and m.date is None:
@@ -1453,10 +1547,13 @@ def _assemble(items: list[Mention | Sentence]) -> tuple[list[Event], list[dict]]
             target = strong[-1] if strong else None
         if target is None and place is not None and m.date is None and not m.separate and (not m.indefinite or current is not None):
             same = [e for e in recent if e.place is not None and (place.within(e.place) or e.place.within(place)) and e.place.kind != "adm1"]
-            # "A blast happened ...", quoted after the report of an explosion there: the same one.
+            # "An explosion took place ...", quoted after the report of a blast there: the same one.
             target = same[0] if len(same) == 1 and _actors_fit(same[0], m) and (not m.indefinite or _kinds_fit(same[0], m)) else None
         if target is None:
             target = Event()
+            if m.sequel and m.date is None and events and events[-1].date is not None:
+                # "Hours later, the insurgents attacked ...": on the day of the incident told before.
+                target.date, target.date_weak, target.dated_by_previous = events[-1].date, events[-1].date_weak, m.sequel
             events.append(target)
         target.add(m)
         if place is not None:
@@ -1478,6 +1575,7 @@ class Draft:
 
 def _location(p: Place) -> str:
     written = f"{p.name} ({p.detail})" if p.detail and "district" in p.detail else p.text
+    written = re.sub(r"\b(province|district)s$", r"\1", written)  # "Ghazni and Paktika provinces"
     if p.kind == "adm1":
         return written if re.search(r"\bprovince\b", written, re.I) else f"{written} province"
     if p.kind == "adm2" and not re.search(r"\bdistrict\b", written, re.I):
@@ -1514,6 +1612,8 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
     notes: list[str] = []
     # Civilians are never the perpetrator (ACLED codes them as actor2 only).
     attackers, targets = [a for a in event.attackers if a != CIVILIANS], event.targets
+    # A group named as the attacker ("IS later claimed it") says who the "gunmen" were.
+    attackers = sorted(attackers, key=lambda a: a == UNIDENTIFIED)
     others = [a.actor for m in event.mentions for a in m.actors if a.role in ("speaker", "other") and a.actor != CIVILIANS]
     # A party that only speaks (a spokesman, a commander quoted) or is only suspected is not
     # the perpetrator, nor is a state's force named by a common noun ("police") without a role.
@@ -1521,15 +1621,17 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
     defenders = [a.actor for m in event.mentions for a in m.actors if a.role == "defender"]
     actor1 = next(iter(attackers), "") or next((a for a in bystanders if a not in targets), "")
     if not actor1 and defenders:
-        # "Afghan forces repulsed their attacks": the other side attacked.
+        # "Afghan troops repelled the assault": the other side attacked.
         actor1 = next((a for a in targets if a not in defenders and a != CIVILIANS), "")
-        targets = [*defenders, *targets]
+    if defenders:
+        # Those who repel an attack were attacked, whoever the text names as the attacker.
+        targets = [*dict.fromkeys(a for a in defenders if a != actor1), *targets]
     if not actor1:
         actor1 = UNIDENTIFIED
         notes.append("perpetrator not named in the text")
     # Armed targets first: civilians hurt in an attack on a police patrol do not make it one on civilians.
-    # The victims as reported beat a target a party claims ("IS said it targeted the Taliban's
-    # prosecution service"; six people were killed): claimed targets count only alone.
+    # The victims as reported beat a target a party claims ("IS said it targeted a ministry's
+    # staff"; five passers-by were killed): claimed targets count only alone.
     reported = [m for m in event.mentions if m.verification != "claimed"]
     told = [a.actor for m in reported for a in m.actors if a.role == "target"]
     civilian = any(m.civilian_target for m in event.mentions)
@@ -1538,24 +1640,40 @@ def _actors(event: Event) -> tuple[str, str, list[str]]:
     actor2 = next((a for a in targets if a not in (actor1, CIVILIANS)), "") or next((a for a in targets if a != actor1), "")
     if not actor2 and civilian:
         actor2 = CIVILIANS
-    if not actor2 and not [a for a in others if a != actor1]:
-        text = " ".join(m.text for m in event.mentions)
+    text = " ".join(m.text for m in event.mentions)
+    # A party that only speaks is not the victim either, unless it speaks of its own losses.
+    speakers = {a.actor for m in event.mentions for a in m.actors if a.role == "speaker"}
+    others = [a for a in others if a != actor1 and (a not in speakers or a in bystanders or _OWN_LOSSES.search(text))]
+    if not actor2 and not others:
         if "clash" in _kinds([w for m in event.mentions for w in m.triggers]) and actor1 == UNIDENTIFIED:
-            actor2 = UNIDENTIFIED  # "clashes between armed groups": both sides unnamed
+            actor2 = UNIDENTIFIED  # "fighting between two armed factions": both sides unnamed
         elif _HARMED.search(text):
             # People hurt whom the text ties to no armed group are civilians (ACLED's convention).
             actor2 = CIVILIANS
             notes.append("victims not tied to an armed group: coded as civilians")
     if not actor2:
-        actor2 = next((a for a in others if a != actor1), "")
+        actor2 = next(iter(others), "")
     return actor1, actor2, notes
 
 
-_HARMED = re.compile(r"\b(?:killed|wounded|injured|dead|died|kidnapped|abducted|shot|assassinated|beheaded|gunned down|"
-                     r"executed|hurt|murdered|tortured)\b", re.I)
+#: A party speaking of its own losses ("two of their fighters were killed").
+_OWN_LOSSES = re.compile(r"\b(?:their|its|our)\s+(?:[\w-]+\s+)?(?:fighters|soldiers|members|forces|men|guards|personnel|"
+                         r"policemen|officers|commanders?|troops|mujahideen)\b", re.I)
 
 
-def _finish(event: Event, lead: bool = False) -> Draft:
+#: Deaths told as more than those told before: "three commandos were also killed", "another
+#: two died in hospital", "a colleague was killed too".
+_MORE_DEAD = re.compile(
+    r"\b(?:also|another|additional|further)\b(?:\W+\w+){0,3}?\W+(?:killed|dead|died|slain|succumbed)\b|"
+    r"\b(?:killed|dead|died)\b(?:\W+\w+){0,2}?\W+(?:as well|too)\b", re.I)
+#: An incident told as following the one before, without a date of its own.
+_SEQUEL = re.compile(r"\b(?:(?:hours|minutes|moments) )?later\b(?! (?:this|that|in|on) )|\blater (?:that|the same) (?:day|night|morning|afternoon|evening)\b|"
+                     r"\b(?:that|the same) (?:day|night|morning|afternoon|evening)\b|\bshortly (?:after|afterwards)\b", re.I)
+_HARMED = re.compile(r"\b(?:killed|killing|kills|wounded|injured|dead|died|kidnapped|abducted|shot|assassinated|beheaded|gunned down|"
+                     r"executed|hurt|murdered|tortured|stabbed|beaten|lynched|strangled)\b", re.I)
+
+
+def _finish(event: Event, lead: bool = False, gaz: pd.DataFrame | None = None) -> Draft:
     """The schema row of one event (codes from the geocoder), with evidence and review notes.
 
     ``lead``: the event is the one the article opens with; when the text gives it no date, it
@@ -1572,7 +1690,7 @@ def _finish(event: Event, lead: bool = False) -> Draft:
     row: dict = dict.fromkeys(COLUMNS, "") | dict.fromkeys(EXTRA_COLUMNS, "")
     if place is not None:
         location = _location(place)
-        match = _resolve(location, place.admin1 or None)
+        match = _resolve(location, place.admin1 or None, gaz)
         row["location"] = location
         row["match_status"] = match.status
         if match.entry is not None:
@@ -1583,6 +1701,8 @@ def _finish(event: Event, lead: bool = False) -> Draft:
             row["admin1"] = place.admin1
             review.append(f"place is {match.status}" + (f" ({'; '.join(match.candidates)})" if match.candidates else ""))
     d = event.date
+    if event.dated_by_previous:
+        review.append(f"dated by the incident told before it ('{event.dated_by_previous}'): check it")
     if d is not None and d.kind == "publication":
         row["event_date"] = d.event_date.isoformat()
         row["time_precision"] = d.precision
@@ -1605,8 +1725,13 @@ def _finish(event: Event, lead: bool = False) -> Draft:
     row["actor1"], row["actor2"] = actor1, actor2
     row["event_type"], row["sub_event_type"] = _event_type({w for m in event.mentions for w in m.triggers}, actor2)
     counts = [m.fatalities for m in event.mentions if m.fatalities is not None]
-    row["fatalities"] = max(counts) if counts else 0
-    if not counts:
+    # Restatements of a toll overlap (the largest counts); deaths told as more add to it.
+    told = [m.fatalities for m in event.mentions if m.fatalities is not None and not m.more_dead]
+    row["fatalities"] = max(told, default=0) + sum(m.fatalities for m in event.mentions if m.fatalities is not None and m.more_dead)
+    joint = next((m.fatality_text for m in event.mentions if m.fatality_text.endswith(" places)")), "")
+    if not counts and joint:
+        review.append(f"no fatality figure for this place alone (the text gives '{joint}'; coded 0)")
+    elif not counts:
         review.append("no fatality figure in the text (coded 0)")
     verdicts = {m.verification for m in event.mentions}
     row["verification"] = "corroborated" if "corroborated" in verdicts else "claimed" if "claimed" in verdicts else "unknown"
@@ -1692,18 +1817,15 @@ def extract_incidents(articles: Sequence[Article], finder: PlaceFinder | None = 
     names = [a.name for a in articles]
     if len(set(names)) != len(names):
         raise GeoError("Two articles have the same name; give each file once.")
-    token = _PINNED.set((gazetteer(), {}))
-    try:
-        return _extract(articles, finder)
-    finally:
-        _PINNED.reset(token)
+    return _extract(articles, finder)
 
 
 def _extract(articles: Sequence[Article], finder: PlaceFinder | None) -> Extraction:
     drafts: list[Draft] = []
     context: list[dict] = []
+    gaz = gazetteer()  # one gazetteer for the whole extraction, passed on (not looked up per name)
     for article in articles:
-        items = _mentions(article, finder)
+        items = _mentions(article, finder, gaz)
         events, ctx = _assemble(items)
         context += ctx
         opening = {x.start for x in split_sentences(article.text) if not x.heading}
@@ -1712,7 +1834,7 @@ def _extract(articles: Sequence[Article], finder: PlaceFinder | None) -> Extract
             if e.place is None:
                 context.append(_context_row(e.mentions[0], "no_place"))
                 continue
-            drafts.append(_finish(e, lead=i == 0 and e.mentions[0].sentence.start in opening))
+            drafts.append(_finish(e, lead=i == 0 and e.mentions[0].sentence.start in opening, gaz=gaz))
     merged: list[Draft] = []
     # Twins share a district and actors: only those of other articles are compared.
     by_key: dict[tuple, dict[int, list[int]]] = {}

@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib.resources import files
@@ -34,6 +35,7 @@ from os import PathLike
 from pathlib import Path
 
 import branca.colormap
+import geopandas as gpd
 import jenkspy
 import numpy as np
 import offlinefolium as folium
@@ -49,7 +51,7 @@ from geo._errors import GeoError
 from geo._io import atomic_path, atomic_write_text
 from geo._options import CLUSTER_AT, LEVEL_CHOICES, METRICS  # noqa: F401 (defined apart for a fast `geo --help`)
 from geo.aggregate import aggregate
-from geo.boundaries import load_admin, web_geometry
+from geo.boundaries import _geometry_key, _memo_get, _memo_put, cache_dir, load_admin, web_geometry
 from geo.schema import GEO_PRECISION, TIME_PRECISION
 
 #: Sequential colours for counts; zero gets its own neutral class.
@@ -448,20 +450,16 @@ def read_population(path: str | PathLike[str]) -> pd.DataFrame:
     Raises
     ------
     GeoError
-        When the file cannot be read, lacks either column, or has a population that is not a
-        positive number or a P-code given twice (each such row is named).
+        When the file cannot be read (as an incident file: a regular file within the size limit,
+        see :func:`geo._csv.read_table`), repeats a column name, lacks either column, or has a
+        population that is not a positive number or a P-code given twice (each such row is named).
     """
-    from geo._csv import decode_text, sniff_delimiter
+    from geo._csv import check_header, read_table
 
     path = Path(path)
-    text = decode_text(path, "population table")
-    try:
-        import io
-
-        table = pd.read_csv(io.StringIO(text), sep=sniff_delimiter(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise GeoError(f"{path} is not a readable CSV: {str(exc).strip().rstrip('.')}.") from None
-    table.columns = [str(c).strip().lower() for c in table.columns]
+    table, _ = read_table(path, "population table")
+    table.columns = [c.lower() for c in table.columns]
+    check_header(list(table.columns), path, "population table")  # 'Population' and 'population' too
     code = next((c for c in ("pcode", "admin2_pcode", "admin1_pcode", "code") if c in table.columns), None)
     count = next((c for c in ("population", "pop") if c in table.columns), None)
     if code is None or count is None:
@@ -1263,7 +1261,7 @@ class _Overlay(_Macro):
                 "top_label": "Largest change" if s["compare"] else "Highest"}
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=1)
 def _countries() -> tuple[tuple[str, object], ...]:
     """Every country outline the ``countryinfo`` package ships (Natural Earth, 1:110m), by name."""
     from countryinfo import all_countries
@@ -1277,13 +1275,65 @@ def _countries() -> tuple[tuple[str, object], ...]:
     return tuple(out)
 
 
+#: Bump when :func:`neighbours` computes something else, so older cache entries are not read.
+_NEIGHBOURS_VERSION = 1
+_NEIGHBOURS_MEMO: OrderedDict[str, tuple[list[str], np.ndarray, np.ndarray]] = OrderedDict()
+
+
 def neighbours(units: pd.DataFrame, margin: float = 8.0) -> tuple[list[str], np.ndarray, np.ndarray]:
     """The countries around the mapped one, for orientation: names, outlines and label points.
 
     Outlines come from the ``countryinfo`` package (installed, so nothing is fetched), are cut
     to ``margin`` degrees around ``units`` and never overlap them; the country the units belong
-    to (the one covering most of them) is left out.
+    to (the one covering most of them) is left out. The result depends on the units' outlines
+    only, so it is cached in memory and on disk (``$GEO_CACHE/neighbours``) by their content,
+    ``margin`` and the ``countryinfo`` version, like :func:`geo.boundaries.web_geometry`: the
+    unions and repairs (about 0.2 s) are paid once, not on every render.
     """
+    from importlib.metadata import version
+
+    key = _geometry_key(np.asarray(units.geometry.values), "neighbours", _NEIGHBOURS_VERSION, float(margin),
+                        version("countryinfo"))
+    found = _memo_get(_NEIGHBOURS_MEMO, key)
+    if found is None:
+        path = cache_dir() / "neighbours" / f"{key}.parquet"
+        found = _read_neighbours(path, units, margin)
+        if found is None:
+            found = _find_neighbours(units, margin)
+            names, shapes, anchors = found
+            try:
+                with atomic_path(path) as tmp:
+                    gpd.GeoDataFrame({"name": pd.Series(names, dtype=object), "anchor": gpd.GeoSeries(anchors)},
+                                     geometry=gpd.GeoSeries(shapes), crs=4326).to_parquet(tmp)
+            except OSError:  # an unwritable cache costs time, nothing else
+                pass
+        _memo_put(_NEIGHBOURS_MEMO, key, found)
+    return found
+
+
+def _read_neighbours(path: Path, units: pd.DataFrame, margin: float) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+    """A cache entry of :func:`neighbours`, or None when missing or not what it writes.
+
+    The cache folder is the user's: an entry cut short, swapped or edited is rebuilt, not
+    trusted (names as text, each once; outlines polygonal and label points inside the view).
+    """
+    try:
+        table = gpd.read_parquet(path)
+        names, shapes, anchors = table["name"].tolist(), np.asarray(table.geometry.values), np.asarray(table["anchor"].values)
+        minx, miny, maxx, maxy = units.total_bounds
+        view = shapely.box(minx - margin - 1e-6, miny - margin - 1e-6, maxx + margin + 1e-6, maxy + margin + 1e-6)
+        if not (all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names)
+                and np.isin(shapely.get_type_id(shapes), (3, 6, 7)).all()
+                and (shapely.get_type_id(anchors) == 0).all()
+                and shapely.covers(view, shapes).all() and shapely.covers(view, anchors).all()):
+            raise ValueError("not the neighbours of these units")
+    except (OSError, ValueError, KeyError, TypeError, shapely.errors.GEOSException):
+        return None
+    return names, shapes, anchors
+
+
+def _find_neighbours(units: pd.DataFrame, margin: float) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`neighbours`, computed."""
     minx, miny, maxx, maxy = units.total_bounds
     view = shapely.box(minx - margin, miny - margin, maxx + margin, maxy + margin)
     near = shapely.box(minx - 3, miny - 2, maxx + 3, maxy + 2)  # labels sit close to the border
@@ -1342,7 +1392,7 @@ geoMap.trend({{ this._parent.get_name() }}, {{ this.data }});
 """
     )
 
-    def __init__(self, incidents: pd.DataFrame, last: str | None, metric: str, actors: list[str], title: str,
+    def __init__(self, incidents: pd.DataFrame, last: str | None, metric: str, actors: list[str],
                  since: str | None = None, colours: dict[str, str] | None = None):
         super().__init__()
         self._name = "Trend"
@@ -1556,7 +1606,7 @@ def render_map(
         period = _month_label(steps[0]) if steps[0] else ""
         subtitles = [_summary(frame) if not period or period in title else f"{period}: {_summary(frame)}"]
     _Overlay(title, subtitles, scales, actors, notes, len(steps) > 1, clustered, filters, colours).add_to(fmap)
-    _Trend(trend, steps[-1] or None, metric, actors, f"{escape(title)}", since=trend_since, colours=colours).add_to(fmap)
+    _Trend(trend, steps[-1] or None, metric, actors, since=trend_since, colours=colours).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fit = FitBounds([[miny, minx], [maxy, maxx]])
     fit.options["animate"] = False  # the first view is drawn at once (and screenshots are stable)

@@ -81,7 +81,7 @@ EVENT_TYPES: dict[str, list[str]] = {
     ],
 }
 
-#: Earliest event_date accepted: ACLED's records start in 1997, so an earlier year is a typo.
+#: Earliest event_date accepted: older years are typos (0000, 0203); set below ACLED's 1997 start for older archives.
 FIRST_DATE = "1900-01-01"
 #: Most fatalities accepted for one event: ACLED's largest single events are in the thousands,
 #: so more is a typo or a number that overflowed, never a count.

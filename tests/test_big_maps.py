@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -49,7 +48,7 @@ def big_month(tmp_path_factory, boundaries_dir) -> tuple[Path, Path]:
     html = folder / "march.html"
     started = time.perf_counter()
     result = CliRunner().invoke(app, ["render", "--month", "2023-03", "-i", str(csv), "--out", str(html),
-                                      "--rejects", str(folder / "rejects.csv")])
+                                      "--rejects", str(folder / "rejects.csv"), "--warnings", str(folder / "warnings.csv")])
     assert result.exit_code == 0, result.output[-2000:]
     print(f"geo render of 100,000 incidents: {time.perf_counter() - started:.1f} s")
     return csv, html

@@ -481,23 +481,18 @@ def test_trend_panel_for_the_map_and_a_clicked_province(open_map, maps):
     opened.assert_clean()
 
 
-def test_compare_shades_change_in_diverging_colours(open_map, maps):
-    opened = open_map(maps["compare"])
-    page = opened.page
-    legend = page.locator("#geo-scale-1").inner_text()
-    assert "change in incidents, March 2023 → April 2023" in legend
-    assert "−2" in legend and "−1" in legend and "no change" in legend and "+1" in legend
-    shaded = {f for f in fills(page) if f != ZERO_COLOUR}
-    assert len(shaded) == 3  # Balkh −2 and Kabul −1 in blues, Nimroz +1 in red
-    opened.shot("compare-march-april")
-    opened.assert_clean()
-
-
-def test_per_capita_shades_rates_and_says_where_population_is_missing(open_map, maps):
-    opened = open_map(maps["per"])
-    page = opened.page
-    legend = page.locator("#geo-scale-1").inner_text()
-    assert "incidents per 100,000 people" in legend and "no population given" in legend
-    assert "Highest: Balkh 0.2 · Kabul 0.02" in legend  # 3 / 1.5 M and 1 / 5 M, per 100,000
-    opened.shot("per-capita")
+@pytest.mark.parametrize("variant, said, shaded, shot", [
+    # Balkh −2 and Kabul −1 in blues, Nimroz +1 in red.
+    ("compare", ["change in incidents, March 2023 → April 2023", "−2", "−1", "no change", "+1"], 3,
+     "compare-march-april"),
+    # 3 / 1.5 M and 1 / 5 M, per 100,000, in two reds; the other provinces grey (no population).
+    ("per", ["incidents per 100,000 people", "no population given", "Highest: Balkh 0.2 · Kabul 0.02"], 3,
+     "per-capita"),
+])
+def test_compare_and_per_capita_legends_say_what_is_shaded(open_map, maps, variant, said, shaded, shot):
+    opened = open_map(maps[variant])
+    legend = opened.page.locator("#geo-scale-1").inner_text()
+    assert [text for text in said if text not in legend] == []
+    assert len({f for f in fills(opened.page) if f != ZERO_COLOUR}) == shaded
+    opened.shot(shot)
     opened.assert_clean()

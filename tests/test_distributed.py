@@ -61,6 +61,9 @@ def test_100000_rows_same_rows_report_and_counts(client, rows_100k):
     expected = geo.geocode(frame)
     located, dreport = distributed.load_incidents([rows_100k], client=client)
     assert located.npartitions > 1  # really split across the workers
+    # Ids all distinct: said by the frame itself, never remembered by the module (it would only grow).
+    assert getattr(located, distributed.UNIQUE_IDS) is True
+    assert not [name for name, v in vars(distributed).items() if isinstance(v, (set, dict, list)) and located._name in v]
     # The same accounting, to the row and the message.
     assert dreport.summary() == report.summary() and report.rejected_rows > 100
     pdt.assert_frame_equal(dreport.rejected, report.rejected)
@@ -83,6 +86,7 @@ def test_ids_repeated_across_files_count_as_the_default_engine_does(client, tmp_
     paths = [geo.incidents.sample_path(), march]  # every id twice: flagged, kept as separate rows
     located, report = distributed.load_incidents(paths, client=client)
     assert report.flagged["reason"].str.contains("earlier file").sum() == 8
+    assert getattr(located, distributed.UNIQUE_IDS) is False
     plain = geo.incidents.to_schema(geo.geocode(geo.read_incidents(paths)[0]))
     for by in ("month,actor,adm2", "adm1", "actor,verification"):
         pdt.assert_frame_equal(geo.aggregate(located.repartition(npartitions=3), by), geo.aggregate(plain, by))

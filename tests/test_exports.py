@@ -33,6 +33,18 @@ def test_incidents_as_a_geopackage_of_points(tmp_path, boundaries_dir):
     assert [p.name for p in tmp_path.iterdir()] == ["march.gpkg"]  # no temporary left
 
 
+
+def test_incidents_that_could_not_be_placed_keep_an_empty_geometry_in_a_geopackage(tmp_path, write_csv, boundaries_dir):
+    # The points are geo.spatial.incident_points', the API's own: every row, unplaced ones without a point.
+    path = write_csv("incident_id,event_date,actor1,location\nP1,2023-03-02,Taliban,Zaranj\n"
+                     "P2,2023-03-03,Taliban,Zzyzx village\n")
+    out = tmp_path / "p.gpkg"
+    run("incidents", "-i", str(path), "--out", str(out))
+    points = gpd.read_file(out, layer="incidents")
+    assert points["incident_id"].tolist() == ["P1", "P2"] and "index" not in points.columns
+    placed, unplaced = points.geometry
+    assert placed.geom_type == "Point" and (unplaced is None or unplaced.is_empty)
+
 def test_aggregate_by_province_carries_each_provinces_outline(tmp_path, boundaries_dir):
     out = tmp_path / "provinces.gpkg"
     run("aggregate", "--month", "2023-03", "--by", "adm1", "--format", "gpkg", "--out", str(out))

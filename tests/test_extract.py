@@ -348,7 +348,7 @@ def test_cli_extract_errors_are_one_line(tmp_path, boundaries_dir):
     [
         (date(2021, 10, 9),
          "KUNDUZ, Afghanistan (AP) — An Islamic State suicide bomber attacked a Shiite mosque in Kunduz on Friday, "
-         "killing at least 46 worshippers. The Islamic State group claimed responsibility for the attack.\n",
+         "killing at least 46 worshippers. The Islamic State group later claimed responsibility for the bombing.\n",
          ("2021-10-08", "AF1901", ISKP, CIVILIANS, "Suicide bomb", 46)),
         (date(2023, 6, 3),
          "Three Taliban soldiers were killed when gunmen ambushed their vehicle in Herat's Shindand district late on Thursday.\n",

@@ -66,3 +66,29 @@ def test_a_state_force_matches_its_sub_unit_label():
                          ["Police Forces of Afghanistan (2014-2021) National Directorate of Security"])
     assert not ev.same_actor("Taliban", ["Police Forces of Afghanistan (2014-2021)"])
     assert ev.same_actor("Daesh", ["Islamic State Khorasan Province (ISKP)"])
+
+
+def test_every_target_must_be_scored():
+    met = {k: (0.0 if k in ("acled_wrong_district", "wire_spurious_per_article", "wire_duplicates") else 1.0)
+           for k in ev.TARGETS}
+    assert ev.meets_targets(met) and ev.unscored(met) == []
+    for k in ev.TARGETS:
+        # A score renamed or left out (e.g. no ACLED notes in the folder) is a target not met.
+        fewer = {n: v for n, v in met.items() if n != k}
+        assert not ev.meets_targets(fewer) and ev.unscored(fewer) == [k]
+        assert not ev.meets_targets({**fewer, k + "_renamed": met[k]})
+    assert not ev.meets_targets({**met, "acled_district": 0.5})
+    assert not ev.meets_targets({**met, "wire_duplicates": 1})
+
+
+def test_a_folder_without_acled_notes_does_not_meet_the_targets(tmp_path, boundaries_dir):
+    (tmp_path / "wire").mkdir()
+    (tmp_path / "wire" / "a.txt").write_text("A bomb killed three civilians in Kunduz city on Monday.\n", encoding="utf-8")
+    gold = {"articles": {"a": {"file": "a.txt", "published": "2023-06-13", "source": "T", "incidents": [
+        {"id": "KDZ", "pcode": "AF1901", "dates": ["2023-06-12"], "actor1": ["Unidentified Armed Group (Afghanistan)"],
+         "actor2": ["Civilians (Afghanistan)"], "fatalities": 3, "place": "Kunduz"}]}}}
+    (tmp_path / "wire" / "gold.json").write_text(json.dumps(gold), encoding="utf-8")
+    result = ev.evaluate(tmp_path)
+    assert result["scores"]["wire_district_date_actors"] == 1.0 and result["scores"]["wire_spurious"] == 0
+    assert "targets met: no (not scored: acled_district, acled_district_date_actor1, acled_wrong_district)" in ev.report(result)
+    assert main(["extract", "--data", str(tmp_path)]) == 1

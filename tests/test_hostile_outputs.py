@@ -36,6 +36,7 @@ from typer.testing import CliRunner
 
 from geo import boundaries as bd
 from geo import gazetteer as gz
+from geo import maps
 from geo.cli import app
 from test_geopy import nominatim  # noqa: F401 (a fixture: Nominatim on 127.0.0.1)
 
@@ -276,6 +277,19 @@ def test_stdout_to_a_full_device_is_one_error_line(boundaries_dir, places, comma
     assert_process_error(proc, "Could not write to standard output (No space left on device)")
 
 
+def test_a_silenced_stdout_drops_what_is_buffered_instead_of_failing_again_at_exit():
+    # cli._out (a full disk) and geo.eval (a closed pipe) share it: without it Python's flush at
+    # exit reports "Exception ignored ... No space left on device" and exits 120.
+    if not Path("/dev/full").is_char_device():
+        pytest.skip("no /dev/full here")
+    code = ("import sys\nfrom geo._io import silence_stdout\n"
+            "try:\n    sys.stdout.write('data')\n    sys.stdout.flush()\nexcept OSError:\n    silence_stdout()")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a buffered stdout, as usual
+    with open("/dev/full", "w") as full:  # only written through a descriptor, never replaced
+        done = subprocess.run([sys.executable, "-c", code], stdout=full, stderr=subprocess.PIPE, text=True, env=env)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
 #: What writes bytes, and the one module allowed to use it; writes to ``tmp`` (the temporary
 #: file :func:`geo._io.atomic_path` yields) are allowed anywhere.
 WRITERS = {
@@ -284,6 +298,7 @@ WRITERS = {
     r"(?<!tmp)\.(write_text|write_bytes)\(|\.(to_parquet|to_file)\((?!tmp\b)": "_io.py",
     r"\.to_csv\(": "_formats.py",
     r"sys\.stdout\.write\(": "cli.py",
+    r"os\.dup2\(": "_io.py",  # stdout pointed elsewhere after a failed write: _io.silence_stdout only
 }
 
 
@@ -442,6 +457,7 @@ def _forget() -> None:
     bd.forget_loaded()
     gz._geonames_places.cache_clear()
     gz._build.cache_clear()
+    maps._NEIGHBOURS_MEMO.clear()
 
 
 @pytest.fixture()
@@ -520,6 +536,34 @@ def test_a_web_outline_cache_entry_of_another_shape_is_rebuilt(cache, tmp_path, 
     assert {p: len(gpd.read_parquet(p)) for p in entries} == sizes
 
 
+NEIGHBOUR_SHAPES = {
+    "junk": lambda t: None,
+    "points for outlines": lambda t: t.set_geometry(t.geometry.representative_point()),
+    "names not text": lambda t: t.assign(name=range(len(t))),
+    "a name twice": lambda t: t.assign(name="Iran"),
+    "labels far away": lambda t: t.assign(anchor=gpd.GeoSeries([shapely.Point(0, 0)] * len(t), crs=4326)),
+    "no label column": lambda t: t.drop(columns="anchor"),
+}
+
+
+@pytest.mark.parametrize("how", NEIGHBOUR_SHAPES)
+def test_a_neighbouring_countries_cache_entry_of_another_shape_is_rebuilt(cache, how):
+    provinces = bd.load_admin(1)
+    names, shapes, anchors = maps.neighbours(provinces)
+    [entry] = (cache / "neighbours").glob("*.parquet")
+    broken = NEIGHBOUR_SHAPES[how](gpd.read_parquet(entry))
+    if broken is None:
+        entry.write_bytes(b"PAR1 junk")
+    else:
+        broken.to_parquet(entry)
+    maps._NEIGHBOURS_MEMO.clear()  # as in the next process
+    again = maps.neighbours(provinces)
+    assert again[0] == names and {"Iran", "Pakistan", "Turkmenistan"} <= set(names)
+    assert shapely.equals(again[1], shapes).all() and shapely.equals(again[2], anchors).all()
+    rebuilt = gpd.read_parquet(entry)  # the entry on disk is sound again
+    assert rebuilt["name"].tolist() == names and rebuilt.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+
+
 GEONAMES_SHAPES = {
     "a list": "[1, 2, 3]",
     "missing columns": '{"name": ["Kabul"]}',
@@ -556,8 +600,9 @@ def test_a_geonames_cache_is_used_only_in_its_own_shape(cache, shape):
     {"latitude": 137.2, "longitude": 67.4, "address": "x", "type": "town"},
     {"address": "x"},
 ], ids=["text for a number", "a list", "out of range", "no coordinates"])
-def test_an_online_cache_answer_of_another_shape_is_asked_again(  # noqa: F811 (the nominatim fixture)
-    boundaries_dir, nominatim, tmp_path, monkeypatch, answer
+def test_an_online_cache_answer_of_another_shape_is_asked_again(
+    boundaries_dir, nominatim,  # noqa: F811 (the nominatim fixture)
+    tmp_path, monkeypatch, answer
 ):
     monkeypatch.setattr("geo.geocoders.MIN_DELAY_SECONDS", 0.0)
     src = tmp_path / "p.csv"

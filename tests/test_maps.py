@@ -222,3 +222,75 @@ def test_saved_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+
+
+# --- population tables (--per N --population FILE) -------------------------------------------------
+
+
+def _population_error(path) -> str:
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    result = CliRunner().invoke(app, ["render", "--month", "2023-03", "--per", "1000", "--population", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    return result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("header", ["pcode,population,population", "pcode,Population,population",
+                                    "pcode;population;pop;population"])
+def test_a_population_table_that_repeats_a_column_is_refused(write_csv, header):
+    # read_csv alone would rename the second one population.1 and go on with the first.
+    sep = ";" if ";" in header else ","
+    path = write_csv(f"{header}\n" + sep.join(["AF21", "1500000", "1", "2"][:header.count(sep) + 1]) + "\n",
+                     name="pop.csv")
+    assert _population_error(path) == (f"error: The header of the population table {path} repeats the column(s) "
+                                       "population; each column needs one distinct name.")
+
+
+def test_a_population_table_is_read_like_any_input(tmp_path, write_csv):
+    import os
+
+    fifo = tmp_path / "pop.fifo"
+    os.mkfifo(fifo)  # refused at once: waiting for a writer would hang the command
+    assert _population_error(fifo) == (f"error: The population table {fifo} is a pipe (FIFO), not a regular file; "
+                                       "save the data to a file and give that.")
+    bad = write_csv("pcode,population\nAF21,1500000\nAF01,lots\nAF22,-3\n", name="bad.csv")
+    assert _population_error(bad) == f"error: {bad}: population must be a positive number: row 3 ('lots'), row 4 ('-3')."
+    empty = write_csv("", name="empty.csv")
+    assert _population_error(empty) == f"error: The population table {empty} is empty."
+
+
+def test_a_population_table_in_a_spreadsheet_s_encoding_and_separator(write_csv):
+    from geo.maps import read_population
+
+    path = write_csv("\ufeffPCode;Pop\naf21;\"1,500,000\"\nAF2101; 400000\n", name="pop.csv", encoding="utf-8")
+    table = read_population(path)
+    assert table.to_dict("list") == {"pcode": ["AF21", "AF2101"], "population": [1_500_000, 400_000]}
+
+
+# --- neighbouring countries ------------------------------------------------------------------------
+
+
+def test_neighbouring_countries_are_computed_once_then_read_from_the_cache(boundaries_dir, tmp_path, monkeypatch):
+    from collections import OrderedDict
+
+    import shapely
+
+    from geo import maps
+    from geo.boundaries import load_admin
+
+    provinces = load_admin(1)
+    monkeypatch.setenv("GEO_CACHE", str(tmp_path))
+    monkeypatch.setattr(maps, "_NEIGHBOURS_MEMO", OrderedDict())
+    names, shapes, anchors = maps.neighbours(provinces)
+    assert names == ["China", "India", "Iran", "Kyrgyzstan", "Pakistan", "Tajikistan", "Turkmenistan", "Uzbekistan"]
+    assert [p.parent.name for p in tmp_path.rglob("*.parquet")] == ["neighbours"]
+
+    def unions_again(*args):
+        raise AssertionError("the countries were unioned again")
+
+    monkeypatch.setattr(maps, "_find_neighbours", unions_again)
+    maps._NEIGHBOURS_MEMO.clear()  # as in the next process: only the disk remembers
+    cached = maps.neighbours(provinces)
+    assert cached[0] == names and shapely.equals(cached[1], shapes).all() and shapely.equals(cached[2], anchors).all()

@@ -5,10 +5,14 @@ Each test names the defect it holds fixed; the visual ones are in tests/test_bro
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -24,26 +28,51 @@ def run(*args):
 # --- 1. a relative GEO_BOUNDARIES ----------------------------------------------------------------
 
 
-def test_a_relative_geo_boundaries_is_read_from_where_it_was_given(boundaries_dir, tmp_path, monkeypatch):
-    from geo import boundaries
-
-    # As the README has it: relative to the folder geo was started in, then the process moves.
-    monkeypatch.setenv("GEO_BOUNDARIES", os.path.relpath(boundaries_dir, boundaries._LAUNCH_DIR))
-    monkeypatch.chdir(tmp_path)
-    assert Path(boundaries_dir).resolve() in boundaries.find_boundary_file(2).resolve().parents
+def _geo(*args: str, cwd: Path, boundaries: str) -> subprocess.CompletedProcess:
+    """The real CLI, started in ``cwd`` with ``$GEO_BOUNDARIES`` as given."""
+    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "GEO_BOUNDARIES": boundaries})
 
 
-def test_a_wrong_relative_geo_boundaries_names_the_folder_searched(boundaries_dir, tmp_path, monkeypatch):
-    from geo import boundaries
+def test_a_relative_geo_boundaries_is_read_from_the_folder_geo_runs_in(boundaries_dir, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = _geo("incidents", "--month", "2023-04", cwd=elsewhere,
+                  boundaries=os.path.relpath(boundaries_dir, elsewhere))
+    assert result.returncode == 0, result.stderr
+    assert sorted(pd.read_csv(io.StringIO(result.stdout))["admin2_pcode"]) == ["AF2102", "AF3401"]
 
-    monkeypatch.setenv("GEO_BOUNDARIES", "no/such/boundaries")
-    monkeypatch.chdir(tmp_path)
-    result = run("incidents")
-    assert result.exit_code == 1
+
+def test_a_wrong_relative_geo_boundaries_names_the_absolute_folder_searched(boundaries_dir, tmp_path):
+    result = _geo("incidents", cwd=tmp_path, boundaries="no/such/boundaries")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
     line = result.stderr.strip().splitlines()[-1]
-    searched = os.path.normpath(boundaries._LAUNCH_DIR / "no" / "such" / "boundaries")
-    assert f"found in {searched} (from $GEO_BOUNDARIES=no/such/boundaries, relative to {boundaries._LAUNCH_DIR}" in line
+    assert f"found in {tmp_path / 'no' / 'such' / 'boundaries'} (from $GEO_BOUNDARIES=no/such/boundaries, " \
+           "relative to the current folder)" in line
     assert "export GEO_BOUNDARIES=$PWD/../shared/boundaries" in line
+
+
+def test_a_relative_geo_boundaries_follows_the_current_folder_in_python(boundaries_dir, tmp_path):
+    # Normal relative-path semantics: the folder current at the call, whenever geo was imported.
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "bnd").symlink_to(boundaries_dir, target_is_directory=True)  # tmp_path has no bnd
+    code = ("import os, geo.boundaries as b\n"
+            f"os.chdir({str(moved)!r})\n"
+            "os.environ['GEO_BOUNDARIES'] = 'bnd'\n"
+            "print(len(b.load_admin(1)), b.find_boundary_file(2))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    count, found = done.stdout.split()
+    assert count == "34" and moved / "bnd" in Path(found).parents
+
+
+def test_ci_runs_the_readme_as_written_and_deletes_no_virtual_environment():
+    # CI starts from a clean clone; run locally, `rm -rf .venv` would delete the developer's own.
+    script = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line.split("#")[0] for line in script.splitlines()]
+    assert not [c for c in commands if re.search(r"\brm\b.*\.venv", c)]
+    assert 'readme_block "## Set up and draw the March 2023 map"' in script and 'eval "$setup"' in script
 
 
 # --- 9. options are checked before any work --------------------------------------------------------
@@ -150,6 +179,27 @@ def test_help_shows_words_not_python_types(command):
         assert python not in result.stdout, f"{python} in geo {' '.join(command)} --help"
 
 
+def test_every_option_and_argument_declares_the_word_help_shows():
+    # Declared where the option is, not patched into typer's objects at run time (which broke on
+    # typer upgrades): every parameter that takes a value names it.
+    import typer.main
+
+    def commands(group):
+        for command in group.commands.values():
+            yield from commands(command) if hasattr(command, "commands") else [command]
+
+    missing = [f"{command.name} {param.name}" for command in commands(typer.main.get_command(app))
+               for param in command.params if not getattr(param, "is_flag", False) and not param.metavar]
+    assert missing == []
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_render_help_fits_the_terminal(columns):
+    text = _help("render", columns=columns)
+    assert max(len(line) for line in text.splitlines()) <= columns
+    assert "  -o, --out FILE " in text and "  --population FILE " in text and "  --cluster / --no-cluster " in text
+
+
 def _help(*command: str, columns: int) -> str:
     """``geo COMMAND --help`` as a terminal this wide shows it (the test runner would force 80 columns)."""
     import os
@@ -178,9 +228,41 @@ def test_maps_made_with_other_options_get_their_own_files(tmp_path, boundaries_d
             ["--level", "adm2"]]
     written = [run("render", "--month", "2023-03", *args).stdout.strip().splitlines()[-1] for args in runs]
     assert written == ["maps/2023-03.html", "maps/2023-03_iskp.html", "maps/2023-03_drafts.html",
-                       "maps/2023-03_fatalities.html", "maps/2023-03_adm2.html"]
+                       "maps/2023-03_fatalities_deaths.html", "maps/2023-03_adm2.html"]
     assert run("render", "--compare", "2023-02", "2023-03").stdout.strip().splitlines()[-1] == \
         "maps/2023-02_vs_2023-03.html"
+
+
+@pytest.mark.parametrize("options, name", [
+    ({}, "2023-03"),
+    ({"title": "Deaths by district"}, "2023-03_deaths-by-district"),
+    ({"title": "Deaths (ISKP)"}, "2023-03_deaths-iskp"),  # a title is not an actor: no acronym
+    ({"tiles": "OpenTopoMap"}, "2023-03_tiles-opentopomap"),
+    ({"tiles": "none"}, "2023-03"),
+    ({"cluster": True}, "2023-03_cluster"),
+    ({"cluster": False}, "2023-03_nocluster"),
+    ({"cdn": True}, "2023-03_cdn"),
+    ({"per": 100000, "population": Path("pop.csv")}, "2023-03_per100000_pop"),
+    ({"per": 100000, "population": Path("data/pop 2024.csv")}, "2023-03_per100000_pop-2024"),
+])
+def test_the_default_name_follows_every_option_that_changes_the_map(options, name):
+    from geo.cli import _default_name
+
+    options = {"per": None, **options}
+    assert _default_name(["2023-03"], None, None, [], "incidents", "all", **options) == name
+
+
+def test_maps_differing_in_title_tiles_clustering_assets_or_population_are_not_overwritten(
+        tmp_path, boundaries_dir, monkeypatch, write_csv):
+    monkeypatch.chdir(tmp_path)
+    write_csv("pcode,population\nAF21,1500000\n", name="pop.csv")
+    write_csv("pcode,population\nAF21,3000000\n", name="pop2.csv")
+    same = ["--title", "Deaths", "--tiles", "OpenTopoMap", "--cluster", "--cdn", "--per", "1000"]
+    written = [run("render", "--month", "2023-04", *same, "--population", pop).stdout.strip().splitlines()[-1]
+               for pop in ("pop.csv", "pop2.csv")]
+    assert written == ["maps/2023-04_per1000_pop_deaths_tiles-opentopomap_cluster_cdn.html",
+                       "maps/2023-04_per1000_pop2_deaths_tiles-opentopomap_cluster_cdn.html"]
+    assert all((tmp_path / name).is_file() for name in written)
 
 
 def test_a_custom_title_keeps_the_month_and_the_actor_filter_is_shown(tmp_path, boundaries_dir):

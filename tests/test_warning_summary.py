@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 from typer.testing import CliRunner
 
@@ -37,3 +39,34 @@ def test_many_problems_are_counted_per_reason_and_listed_in_full(tmp_path, monke
     result = CliRunner().invoke(app, ["aggregate", "--by", "actor", "-i", "few.csv"])
     assert "…" not in result.stderr and not (tmp_path / "few.warnings.csv").exists()
     assert sum(line.startswith(("rejected: few.csv", "warning: few.csv")) for line in result.stderr.splitlines()) == 6
+
+
+def test_the_warnings_file_is_named_from_the_input_never_from_rejects(tmp_path, monkeypatch, boundaries_dir):
+    # README: `<input>.warnings.csv`, here. Rejects may go to /dev/null or a FIFO (here a FIFO, which
+    # is never opened: no row is rejected); a file named after it must not appear beside it.
+    data, work = tmp_path / "data", tmp_path / "work"
+    data.mkdir(), work.mkdir()
+    rows = ["incident_id,event_date,actor1,location"] + [f"U{i},2023-03-01,Front of Nowhere,Kabul" for i in range(12)]
+    (data / "w.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    sink = tmp_path / "sink"
+    os.mkfifo(sink)
+    monkeypatch.chdir(work)
+    result = CliRunner().invoke(app, ["incidents", "-i", str(data / "w.csv"), "--rejects", str(sink)])
+    assert result.exit_code == 0, result.output
+    assert "all 12 warnings written to w.warnings.csv" in result.stderr.splitlines()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "sink", "work"]
+    assert sorted(p.name for p in work.iterdir()) == ["w.warnings.csv"]
+    assert len(pd.read_csv(work / "w.warnings.csv")) == 12
+    # A regular rejects file elsewhere: the warnings still go to <input>.warnings.csv here.
+    rows.append("B1,2023-02-30,Taliban,Kabul")
+    (data / "w.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["incidents", "-i", str(data / "w.csv"), "--rejects", str(tmp_path / "bad.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "bad.csv").is_file() and not (tmp_path / "bad.warnings.csv").exists()
+    assert f"rejected rows and their reasons written to {tmp_path / 'bad.csv'}" in result.stderr.splitlines()
+    assert "all 12 warnings written to w.warnings.csv" in result.stderr.splitlines()
+    # --warnings names the file.
+    chosen = tmp_path / "notes" / "all.csv"
+    result = CliRunner().invoke(app, ["incidents", "-i", str(data / "w.csv"), "--warnings", str(chosen)])
+    assert result.exit_code == 0 and f"all 12 warnings written to {chosen}" in result.stderr.splitlines()
+    assert len(pd.read_csv(chosen)) == 12
