@@ -413,9 +413,7 @@ def _read_columnar(text: str | bytes | bytearray, delimiter: str, decoded: Text,
         ragged.append((row.number, row.text))
         return "skip"
 
-    body = pa.py_buffer(data).slice(start)
-
-    def parse(threads: bool) -> pa.Table:
+    def parse(body: pa.Buffer, threads: bool) -> pa.Table:
         return pacsv.read_csv(
             pa.BufferReader(body),
             read_options=pacsv.ReadOptions(column_names=header, use_threads=threads, block_size=1 << 24),
@@ -427,15 +425,15 @@ def _read_columnar(text: str | bytes | bytearray, delimiter: str, decoded: Text,
         )
 
     try:
-        table = parse(threads=True)
+        table = parse(pa.py_buffer(data).slice(start), threads=True)
         if ragged:  # invalid_row_handler gets row numbers from one thread only: read again for them
             ragged.clear()
-            table = parse(threads=False)
+            table = parse(pa.py_buffer(data).slice(start), threads=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     lines = len(newlines) + (0 if data.endswith(b"\n") or start >= len(data) else 1)
     ends = np.concatenate([[-1], newlines, [len(data) - start]])
-    del data, body
+    del data
     if table.num_rows + len(ragged) != lines or any(n is None for n, _ in ragged):
         return None  # a quoted line break, or a blank line: the csv module numbers those
     # A cell over MAX_CELL characters needs a line over MAX_CELL bytes: columns are measured only then.
