@@ -405,8 +405,17 @@ def _read_columnar(text: str | bytes | bytearray, delimiter: str, decoded: Text,
     # Every line must close the quotes it opens (a quote left open runs on over the next lines,
     # which the csv module accounts for). UTF-8 never uses these bytes inside a character.
     quotes, newlines = _positions(data, start, ord('"')), _positions(data, start, ord("\n"))
-    if len(quotes) and (np.bincount(np.searchsorted(newlines, quotes)) % 2).any():
-        return None
+    if len(quotes):
+        line = np.searchsorted(newlines, quotes)
+        if (np.bincount(line) % 2).any():
+            return None
+        # Counting a line's quotes from its start, each even one opens a quoted field, so it must
+        # start one (or be the second of a doubled ""): a quote inside an unquoted field (`12",`)
+        # would make the count lie, and the csv module and pyarrow may then split differently.
+        opening = quotes[(np.arange(len(quotes)) - np.searchsorted(line, line)) % 2 == 0]
+        before = np.frombuffer(data, dtype=np.uint8)[start - 1 + opening]
+        if not np.isin(before, np.frombuffer(f'{delimiter}\n"'.encode(), dtype=np.uint8)).all():
+            return None
     ragged: list[tuple[int, str]] = []
 
     def invalid(row) -> str:
