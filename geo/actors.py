@@ -109,7 +109,7 @@ def canonical_actors(values: pd.Series, on: pd.Series | None = None, *, codes: n
             continue
         rows = np.flatnonzero(named[codes])
         dates = on.iloc[rows].astype(str)
-        hit = dates.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)  # no date: as written
+        hit = np.array(dates.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), dtype=bool)  # no date: as written
         if start is not None:
             hit &= (dates >= start.isoformat()).to_numpy()
         if end is not None:

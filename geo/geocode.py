@@ -14,7 +14,6 @@ Work is done once per distinct (location, admin1, admin2), not per row, then joi
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import weakref
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from geo._csv import check_header, decode, read_input, shown, sniff_delimiter
+from geo._csv import read_table, shown
 from geo._errors import GeoError
 from geo.boundaries import load_admin
 from geo.gazetteer import KIND_ORDER, _BRACKETS, gazetteer, level_hint, normalise, phonetic, skeleton
@@ -678,24 +677,11 @@ def read_places(path: str | os.PathLike[str]) -> pd.DataFrame:
         :func:`geo._csv.read_input`), repeats a column name or has no ``location`` column.
     """
     path = Path(path)
-    decoded = decode(read_input(path, "file of places"), path, "file of places")
-    text = decoded.text
-    if not text.strip():
-        raise GeoError(f"{path} is empty; expected a CSV with a location column.")
-    delimiter = sniff_delimiter(text)
-    try:
-        # The header as written: read_csv would rename a repeated column (location.1) and go on.
-        names = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, nrows=1, dtype=str, keep_default_na=False)
-        check_header([str(c).strip() for c in names.iloc[0]], path, "file of places")
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise GeoError(f"{path} is not a readable CSV: {str(exc).strip().rstrip('.')}; "
-                       "quote values that contain the separator.") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame, decoded = read_table(path, "file of places")
     if "location" not in frame.columns:
         raise GeoError(f"{path} has no 'location' column (found: {', '.join(frame.columns) or 'none'}); "
                        "add one with the place names to geocode.")
-    lines = text.split("\n") if decoded.mixed else []
+    lines = decoded.text.split("\n") if decoded.mixed else []
     frame.attrs["warnings"] = [f"{path} line {n}: '{shown(lines[n - 1].rstrip())}' {decoded.mixed_reason}"
                                for n in decoded.mixed]
     return frame

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from geo._csv import PARQUET_SUFFIXES, read_parquet_records, read_records, shown
+from geo._csv import PARQUET_SUFFIXES, PROBLEM, read_parquet_records, read_records, shown
 from geo._errors import GeoError
 from geo._formats import _starts_like_formula, unquote_formulas
 from geo.actors import actor_problem, canonical_actors
@@ -51,7 +51,7 @@ def sample_path() -> Path:
     return Path(str(files("geo") / "data" / "sample_incidents.csv"))
 
 
-PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
+PROBLEM_COLUMNS = ["file", *PROBLEM]  # the problems of several files
 
 
 @dataclass

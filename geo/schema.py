@@ -9,6 +9,8 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
+from geo._csv import PROBLEM
+
 #: Output columns, in this order, for every command and API function.
 COLUMNS: list[str] = [
     "incident_id",
@@ -249,7 +251,7 @@ INCIDENT_SCHEMA = pa.DataFrameSchema(
 )
 
 
-PROBLEMS = ["row", "column", "value", "reason"]
+PROBLEMS = PROBLEM  # one problem per row: where, what and why (geo._csv's table of them)
 #: Rows looked at to guess whether a column is worth taking value by distinct value.
 _SAMPLE = 10_000
 
