@@ -8,6 +8,7 @@ rows and accounts for each one: kept, or rejected with its row number and the re
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -55,7 +56,7 @@ def max_input_bytes() -> int:
     return int(megabytes * 1024 * 1024)
 
 
-def read_input(path: str | os.PathLike[str], what: str = "file", *, binary_ok: bool = False) -> bytes:
+def read_input(path: str | os.PathLike[str], what: str = "file", *, binary_ok: bool = False) -> bytearray:
     """The bytes of an input file, read in chunks and never past the size limit.
 
     Parameters
@@ -67,6 +68,11 @@ def read_input(path: str | os.PathLike[str], what: str = "file", *, binary_ok: b
     binary_ok
         Keep NUL bytes; by default a file holding them (and no UTF-16 BOM) is refused at the
         chunk where they appear, so a huge binary or sparse file is never read whole.
+
+    Returns
+    -------
+    bytearray
+        The bytes, read in place into one buffer (chunks joined would hold the file twice).
 
     Raises
     ------
@@ -88,21 +94,33 @@ def read_input(path: str | os.PathLike[str], what: str = "file", *, binary_ok: b
             raise GeoError(f"The {what} {path} is {kind}, not a regular file; save the data to a file and give that.")
         too_big = GeoError(f"The {what} {path} is larger than {limit / 2**20:,.6g} MB, the limit for one input "
                            f"file; split it, or set {MAX_INPUT_ENV} to a higher number of megabytes.")
-        if os.fstat(fd).st_size > limit:
+        size = os.fstat(fd).st_size
+        if size > limit:
             raise too_big
-        chunks, total, check_nul = [], 0, not binary_ok
+        data, total, check_nul = bytearray(min(_CHUNK, limit + 1)), 0, not binary_ok
         # Sizes can lie (/proc files say 0; a file may grow), so the limit holds while reading too.
-        while chunk := handle.read(min(_CHUNK, limit + 1 - total)):
-            if not chunks and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        while True:
+            if total == len(data):
+                # Room for the rest the file states it holds (one byte more shows that it grew),
+                # else for one more chunk; only once the first chunk was checked, so a binary
+                # file is refused before a buffer of its size exists.
+                grown = bytearray(min(max(size + 1, total + _CHUNK), limit + 1))
+                grown[:total] = data
+                data = grown
+            with memoryview(data) as view:
+                count = handle.readinto(view[total:min(len(data), total + _CHUNK)])
+            if not count:
+                break
+            if not total and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
                 check_nul = False  # UTF-16 text is half NUL bytes
-            if check_nul and b"\x00" in chunk:
+            if check_nul and data.find(b"\x00", total, total + count) >= 0:
                 raise GeoError(f"The {what} {path} contains NUL bytes, so it is not a CSV text file; "
                                "save it as 'CSV UTF-8'.")
-            chunks.append(chunk)
-            total += len(chunk)
+            total += count
             if total > limit:
                 raise too_big
-    return b"".join(chunks)
+    del data[total:]
+    return data
 
 
 @dataclass
@@ -266,15 +284,26 @@ def read_records(path: str | os.PathLike[str], what: str = "file") -> Records:
         header repeats a column name.
     """
     path = Path(path)
-    decoded = decode(read_input(path, what), path, what)
-    text = decoded.text
-    if not text.strip():
+    raw = read_input(path, what)
+    decoded = decode(raw, path, what)
+    if not decoded.text or decoded.text.isspace():  # nothing left by strip(), without a copy of the text
         raise GeoError(f"The {what} {path} is empty.")
-    delimiter = sniff_delimiter(text)
-    fast = _read_columnar(text, delimiter, decoded, path, what)
-    if fast is not None:
-        return fast
-    lines = io.StringIO(text, newline="").readlines()
+    delimiter = sniff_delimiter(decoded.text)
+    if decoded.encoding == "UTF-8" and not decoded.mixed:
+        # The file's bytes are the UTF-8 that pyarrow parses: the text, as large, is let go meanwhile.
+        decoded = None
+        if raw[:3] == codecs.BOM_UTF8:
+            del raw[:3]  # (a bytearray drops its first bytes without copying the rest)
+        fast = _read_columnar(raw, delimiter, Text("", "UTF-8"), path, what)
+        if fast is not None:
+            return fast
+        decoded = Text(raw.decode("utf-8"), "UTF-8")
+    else:
+        fast = _read_columnar(decoded.text, delimiter, decoded, path, what)
+        if fast is not None:
+            return fast
+    del raw
+    lines = io.StringIO(decoded.text, newline="").readlines()
     with _no_field_limit():
         return _split_rows(lines, delimiter, decoded, path, what)
 
@@ -343,7 +372,7 @@ def read_parquet_records(path: str | os.PathLike[str], what: str = "file") -> Re
     return Records(frame, pd.DataFrame(columns=PROBLEM), pd.DataFrame(columns=PROBLEM))
 
 
-def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: str) -> Records | None:
+def _read_columnar(text: str | bytes | bytearray, delimiter: str, decoded: Text, path: Path, what: str) -> Records | None:
     """The rows :func:`_split_rows` would give, through pyarrow's columnar CSV reader, or None.
 
     pyarrow parses a million rows into typed columns in about a second, where the csv module
@@ -353,12 +382,18 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
     one), no row of separators only and no cell over :data:`MAX_CELL`. Rows with the wrong
     number of fields are reported by pyarrow's ``invalid_row_handler`` with their line numbers,
     and rejected with the same message. Any other file returns None: the csv module reads it.
+    ``text`` may be given as its UTF-8 bytes: every check below looks at ASCII bytes only, which
+    UTF-8 never uses inside another character.
     """
-    if decoded.mixed or ("\r" in text and text.count("\r") != text.count("\r\n")):
+    # The rows as UTF-8 bytes for pyarrow: one copy of the text (a million rows: 230 MB), sliced
+    # past the header without another.
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    del text
+    if decoded.mixed or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         return None
-    end = text.find("\n")
-    head = text[:end]
-    if end < 0 or '"' in head or _STRAY_QUOTE[delimiter].search(text):
+    end = data.find(b"\n")
+    head = data[:max(end, 0)].decode("utf-8")
+    if end < 0 or '"' in head or _STRAY_QUOTE[delimiter].search(data):
         return None
     header = [h.strip() for h in head.rstrip("\r").split(delimiter)]
     check_header(header, path, what)
@@ -366,45 +401,65 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
     import pyarrow.compute as pc
     from pyarrow import csv as pacsv
 
-    # The rows as UTF-8 bytes for pyarrow: one copy of the text (a million rows: 230 MB), sliced
-    # past the header without another.
-    data = text.encode("utf-8")
-    start = len(head.encode("utf-8")) + 1
+    start = end + 1
     # Every line must close the quotes it opens (a quote left open runs on over the next lines,
     # which the csv module accounts for). UTF-8 never uses these bytes inside a character.
     quotes, newlines = _positions(data, start, ord('"')), _positions(data, start, ord("\n"))
-    if len(quotes) and (np.bincount(np.searchsorted(newlines, quotes)) % 2).any():
-        return None
+    if len(quotes):
+        line = np.searchsorted(newlines, quotes)
+        if (np.bincount(line) % 2).any():
+            return None
+        # Counting a line's quotes from its start, each even one opens a quoted field, so it must
+        # start one (or be the second of a doubled ""): a quote inside an unquoted field (`12",`)
+        # would make the count lie, and the csv module and pyarrow may then split differently.
+        opening = quotes[(np.arange(len(quotes)) - np.searchsorted(line, line)) % 2 == 0]
+        before = np.frombuffer(data, dtype=np.uint8)[start - 1 + opening]
+        if not np.isin(before, np.frombuffer(f'{delimiter}\n"'.encode(), dtype=np.uint8)).all():
+            return None
     ragged: list[tuple[int, str]] = []
 
     def invalid(row) -> str:
         ragged.append((row.number, row.text))
         return "skip"
 
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(data).slice(start)),
-            # One thread: row numbers reach invalid_row_handler only then (and the file is one stream).
-            read_options=pacsv.ReadOptions(column_names=header, use_threads=False, block_size=1 << 24),
+    def parse(body: pa.Buffer, threads: bool) -> pa.Table:
+        return pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(column_names=header, use_threads=threads, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, ignore_empty_lines=False,
                                              invalid_row_handler=invalid),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+            # large_string: what pandas keeps text in, so the columns reach it without a copy.
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.large_string() for h in header},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+
+    try:
+        table = parse(pa.py_buffer(data).slice(start), threads=True)
+        if ragged:  # invalid_row_handler gets row numbers from one thread only: read again for them
+            ragged.clear()
+            table = parse(pa.py_buffer(data).slice(start), threads=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    lines = len(newlines) + (0 if text.endswith("\n") or start >= len(data) else 1)
+    lines = len(newlines) + (0 if data.endswith(b"\n") or start >= len(data) else 1)
+    ends = np.concatenate([[-1], newlines, [len(data) - start]])
     del data
     if table.num_rows + len(ragged) != lines or any(n is None for n, _ in ragged):
         return None  # a quoted line break, or a blank line: the csv module numbers those
-    blank = None
-    for column in table.columns:
-        if len(column) and pc.max(pc.utf8_length(column)).as_py() > MAX_CELL:
+    # A cell over MAX_CELL characters needs a line over MAX_CELL bytes: columns are measured only then.
+    if lines and int(np.diff(ends).max()) > MAX_CELL:
+        if any(len(column) and pc.max(pc.utf8_length(column)).as_py() > MAX_CELL for column in table.columns):
             return None
-        empty = pc.equal(pc.utf8_trim_whitespace(column), "")
-        blank = empty if blank is None else pc.and_(blank, empty)
-    if blank is not None and pc.any(blank).as_py():
-        return None  # rows of separators only: the csv module's accounting says which are blank lines
+    # Rows of separators only: the csv module's accounting says which are blank lines. Each column
+    # is looked at only in the rows whose cells so far are all blank (most files: none after the first).
+    candidates = np.arange(table.num_rows)
+    for column in table.columns:
+        if not len(candidates):
+            break
+        cells = column if len(candidates) == table.num_rows else column.take(candidates)
+        empty = pc.equal(pc.utf8_trim_whitespace(cells), "").to_numpy(zero_copy_only=False)
+        candidates = candidates[empty]
+    if len(candidates) and table.num_columns:
+        return None
     problems = []
     for number, line in ragged:
         record = next(csv.reader([line], delimiter=delimiter), [])
@@ -423,7 +478,8 @@ def _read_columnar(text: str, delimiter: str, decoded: Text, path: Path, what: s
 #: A quote character inside an unquoted field or after a closing quote (``ab"c``, ``"a"b``), where
 #: the csv module and pyarrow may split differently; a doubled quote inside a field is fine.
 #: (The quote comes first in the pattern, so the search skips from quote to quote.)
-_STRAY_QUOTE = {d: re.compile(f'"(?=[^{re.escape(d)}\\r\\n"])(?<=[^{re.escape(d)}\\r\\n"]")') for d in (",", ";", "\t")}
+_STRAY_QUOTE = {d: re.compile(f'"(?=[^{re.escape(d)}\\r\\n"])(?<=[^{re.escape(d)}\\r\\n"]")'.encode())
+                for d in (",", ";", "\t")}
 
 
 def _split_rows(lines: list[str], delimiter: str, decoded: Text, path: Path, what: str) -> Records:

@@ -14,6 +14,7 @@ from datetime import date
 from functools import lru_cache
 from importlib.resources import files
 
+import numpy as np
 import pandas as pd
 
 
@@ -73,7 +74,7 @@ def canonical_actor(name: str | None, on: date | None = None) -> str:
     return actor_aliases(on).get(actor_key(text), text)
 
 
-def canonical_actors(values: pd.Series, on: pd.Series | None = None) -> pd.Series:
+def canonical_actors(values: pd.Series, on: pd.Series | None = None, *, codes: np.ndarray | None = None) -> pd.Series:
     """Vectorised :func:`canonical_actor` over a column (each distinct value looked up once).
 
     Parameters
@@ -83,26 +84,38 @@ def canonical_actors(values: pd.Series, on: pd.Series | None = None) -> pd.Serie
     on
         The rows' event dates (``YYYY-MM-DD`` text, aligned with ``values``), for the aliases
         that hold for a period only; without them such aliases stay as written.
+    codes
+        When given, ``values`` holds each distinct name once and ``codes`` the rows' positions
+        in it (the rows are then numbered as ``on`` is, or from 0).
     """
     names = values.fillna("")
-    out = names.map({u: canonical_actor(u) for u in pd.unique(names)})
+    if codes is None:
+        codes, uniques = pd.factorize(names)
+        index = values.index
+    else:
+        uniques = names.to_numpy()
+        index = on.index if on is not None else pd.RangeIndex(len(codes))
+    # Each distinct name looked up once, then taken for every row (a million rows name a dozen actors).
+    canonical = pd.Series(uniques, dtype=names.dtype).map({u: canonical_actor(u) for u in uniques})
+    out = pd.Series(canonical.array.take(codes), index=index)
     if on is None:
         return out
-    periodic = {actor_key(a) for a in actor_table().dropna(subset=["from", "to"], how="all")["alias"]}
-    dated = names.isin([u for u in pd.unique(names) if actor_key(u) in periodic]).to_numpy()
-    if dated.any():  # each distinct (name, date) of the few names that change meaning, once
-        pairs = names[dated].astype(str) + "\x00" + on[dated].astype(str)
-        found = {p: canonical_actor(*_name_and_date(p)) for p in pd.unique(pairs)}
-        out[dated] = pairs.map(found).to_numpy()
+    periods = actor_table().dropna(subset=["from", "to"], how="all")
+    keys = np.array([actor_key(u) for u in uniques], dtype=object)
+    for alias, actor, start, end in zip(periods["alias"], periods["actor"], periods["from"], periods["to"]):
+        # Only the rows naming the alias are looked at; ISO dates compare as text.
+        named = keys == actor_key(alias)
+        if not named.any():
+            continue
+        rows = np.flatnonzero(named[codes])
+        dates = on.iloc[rows].astype(str)
+        hit = np.array(dates.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), dtype=bool)  # no date: as written
+        if start is not None:
+            hit &= (dates >= start.isoformat()).to_numpy()
+        if end is not None:
+            hit &= (dates <= end.isoformat()).to_numpy()
+        out.iloc[rows[hit]] = actor
     return out
-
-
-def _name_and_date(pair: str) -> tuple[str, date | None]:
-    name, _, on = pair.partition("\x00")
-    try:
-        return name, date.fromisoformat(on)
-    except ValueError:  # no date: the name stays as written
-        return name, None
 
 
 def actor_problem(name: str) -> str | None:

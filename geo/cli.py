@@ -5,13 +5,14 @@ Data goes to stdout, diagnostics to stderr; the exit code is 0 only on success.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import tempfile
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Iterator, Optional
 
 import typer
 from typer.core import TyperArgument, TyperGroup
@@ -170,9 +171,28 @@ def _engine(engine: str, scheduler: str | None) -> Iterator[distributed.Client |
         yield client
 
 
+def _arrow_allocator() -> None:
+    """Give Arrow's memory to jemalloc in this process, unless ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise.
+
+    Reading a million rows allocates and frees a few gigabytes of column buffers. mimalloc,
+    pyarrow's default, hands freed pages back to the system and takes new ones, each paid for
+    by a page fault; jemalloc keeps them for the next column: a third less time for `geo
+    aggregate` of a million rows, and less memory at its peak (docs/BENCHMARKS.md).
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    import pyarrow as pa
+
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without jemalloc keeps its default
+        pass
+
+
 def _load(
     paths: list[Path] | None, month: str | None, *, strict: bool = False, rejects: Path | None = None,
     warnings: Path | None = None, client: distributed.Client | None = None,
+    choose: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Read, report, filter and geocode: the common first half of every command.
 
@@ -180,6 +200,7 @@ def _load(
     ``read N = kept K + rejected R`` is always printed; rejected rows go to a side file, and
     so do all warnings when there are too many to print.
     With a dask ``client`` the work runs on its cluster and a dask frame is returned.
+    ``choose`` picks the rows to geocode from those kept (default: the month's, or all).
     """
     import pandas as pd
 
@@ -187,9 +208,11 @@ def _load(
     from geo.geocode import geocode
     from geo.incidents import filter_month, read_incidents
 
+    _arrow_allocator()
     if client is None:
         frame, report = read_incidents(paths)
-        chosen = filter_month(frame, month)
+        chosen = filter_month(frame, month) if choose is None else choose(frame)
+        del frame  # geocoding copies the rows chosen
         located = geocode(chosen)
     else:
         from geo.distributed import load_incidents
@@ -468,7 +491,7 @@ def render(
 
     from geo.actors import canonical_actor
     from geo.incidents import to_schema
-    from geo.maps import map_html, read_population, render_map, save_map, save_png, tile_provider
+    from geo.maps import map_html, read_population, render_map, save_map, save_png, tile_provider, trend_months
 
     if compare is not None:
         if month or first or last:
@@ -497,21 +520,33 @@ def render(
     with _user_errors():
         people = read_population(population) if population is not None else None
         wanted = sorted({canonical_actor(a) for a in actor}) if actor else []
-        # All months are read (not only those mapped): the trend panel shows the months before too.
-        everything = to_schema(_load(paths, None, strict=strict, rejects=rejects, warnings=warnings))
-        if wanted:
-            everything = everything[everything["actor1"].isin(wanted) | everything["actor2"].isin(wanted)]
-            everything = everything.reset_index(drop=True)
-        dated = everything["event_date"].str[:7]
-        lo = months[0] or (dated.min() if len(everything) else months[1])
-        hi = months[1] or (dated.max() if len(everything) else months[0])
+        scope: dict = {}
+
+        def choose(kept: pd.DataFrame) -> pd.DataFrame:
+            """The rows the map can show: the months mapped and the trend panel's (the twelve
+            months up to the last one mapped); only these are geocoded."""
+            if wanted:
+                kept = kept[kept["actor1"].isin(wanted) | kept["actor2"].isin(wanted)]
+            dated = kept["event_date"].str[:7]
+            scope["rows"], scope["since"] = len(kept), (dated.min() if len(kept) else None)
+            lo = scope["lo"] = months[0] or (dated.min() if len(kept) else months[1])
+            hi = scope["hi"] = months[1] or (dated.max() if len(kept) else months[0])
+            if lo > hi:
+                return kept.iloc[:0]
+            steps = [str(p) for p in pd.period_range(lo, hi, freq="M")]
+            needed = {*steps, *((before, after) if compare is not None else ()), *trend_months(steps[-1], scope["since"])}
+            return kept[dated.isin(needed).to_numpy()].reset_index(drop=True)
+
+        everything = to_schema(_load(paths, None, strict=strict, rejects=rejects, warnings=warnings, choose=choose))
+        lo, hi = scope["lo"], scope["hi"]
         if lo > hi:
             raise GeoError(f"No incidents fall in the range asked for (the data ends {hi}, before {lo}).")
+        dated = everything["event_date"].str[:7]
         steps = [str(p) for p in pd.period_range(lo, hi, freq="M")]
         shown = [before, after] if compare is not None else steps
         within = dated.isin(shown)
         span = " and ".join(shown) if compare is not None else (lo if lo == hi else f"{lo} to {hi}")
-        _err(f"{int(within.sum())} of the {len(everything)} rows kept{' that involve the actors asked for' if wanted else ''} "
+        _err(f"{int(within.sum())} of the {scope['rows']} rows kept{' that involve the actors asked for' if wanted else ''} "
              f"are in {span}")
         frame = everything[within].reset_index(drop=True)
         if frame.empty:
@@ -534,6 +569,7 @@ def render(
             per=per,
             population=people,
             trend=everything,
+            trend_since=scope["since"],
         )
         name = _default_name(steps, compare, paths, wanted, metric, level, per, population=population,
                              title=title or None, tiles=tiles_key, cluster=cluster, cdn=cdn)

@@ -14,7 +14,6 @@ Work is done once per distinct (location, admin1, admin2), not per row, then joi
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import weakref
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from geo._csv import check_header, decode, read_input, shown, sniff_delimiter
+from geo._csv import read_table, shown
 from geo._errors import GeoError
 from geo.boundaries import load_admin
 from geo.gazetteer import KIND_ORDER, _BRACKETS, gazetteer, level_hint, normalise, phonetic, skeleton
@@ -488,30 +487,23 @@ def _as_row(match: Match) -> dict:
 
 def _distinct(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Group codes of the rows of ``frame`` (in order of first appearance) and each group's first row."""
-    codes = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
-    return codes, np.unique(codes, return_index=True)[1]
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for col in frame.columns:  # each column factorised on its own, the codes combined (no row tuples)
+        column, uniques = pd.factorize(frame[col], use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * max(len(uniques), 1) + column)
+    codes, first = np.asarray(codes), np.unique(codes, return_index=True)[1]
+    return codes, first
 
 
-def reverse_geocode(latitude: Sequence[float], longitude: Sequence[float]) -> pd.DataFrame:
-    """Admin units of points, by point-in-polygon on the district layer.
+def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Text (or numbers) as floats, NaN where not a number, each distinct value converted once;
+    and the codes of the distinct values (equal codes, equal values)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy(dtype=float)[codes], np.asarray(codes)
 
-    Parameters
-    ----------
-    latitude, longitude
-        Coordinates in degrees (WGS84), same length.
 
-    Returns
-    -------
-    pandas.DataFrame
-        One row per point, in order: the admin fields (empty when outside), ``inside``
-        (bool) and ``note``: why an outside point is outside, saying so when swapping
-        latitude and longitude would put it inside a unit.
-    """
-    lat = pd.to_numeric(pd.Series(latitude), errors="coerce").to_numpy(dtype=float)
-    lon = pd.to_numeric(pd.Series(longitude), errors="coerce").to_numpy(dtype=float)
-    # Distinct points only: a million rows name a few thousand places.
-    codes, first = _distinct(pd.DataFrame({"lat": lat, "lon": lon}))
-    ulat, ulon = lat[first], lon[first]
+def _reverse_points(ulat: np.ndarray, ulon: np.ndarray) -> pd.DataFrame:
+    """:func:`reverse_geocode` of distinct points: one row each."""
     districts = load_admin(2)[[*ADMIN_FIELDS, "geometry"]]
 
     def locate(y: np.ndarray, x: np.ndarray) -> pd.DataFrame:
@@ -535,8 +527,29 @@ def reverse_geocode(latitude: Sequence[float], longitude: Sequence[float]) -> pd
         for i, row in zip(swapped[hit], alt[hit].itertuples(index=False)):
             note[i] = (f"coordinates fall outside every admin unit; latitude and longitude look swapped "
                        f"(swapped, the point lies in {row.admin2}, {row.admin1} {row.admin2_pcode})")
-    result = found.fillna("").assign(inside=inside, note=note)
-    return result.iloc[codes].reset_index(drop=True)
+    return found.fillna("").assign(inside=inside, note=note)
+
+
+def reverse_geocode(latitude: Sequence[float], longitude: Sequence[float]) -> pd.DataFrame:
+    """Admin units of points, by point-in-polygon on the district layer.
+
+    Parameters
+    ----------
+    latitude, longitude
+        Coordinates in degrees (WGS84), same length.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point, in order: the admin fields (empty when outside), ``inside``
+        (bool) and ``note``: why an outside point is outside, saying so when swapping
+        latitude and longitude would put it inside a unit.
+    """
+    lat = pd.to_numeric(pd.Series(latitude), errors="coerce").to_numpy(dtype=float)
+    lon = pd.to_numeric(pd.Series(longitude), errors="coerce").to_numpy(dtype=float)
+    # Distinct points only: a million rows name a few thousand places.
+    codes, first = _distinct(pd.DataFrame({"lat": lat, "lon": lon}))
+    return _reverse_points(lat[first], lon[first]).iloc[codes].reset_index(drop=True)
 
 
 def geocode(frame: pd.DataFrame, *, online: object | None = None) -> pd.DataFrame:
@@ -564,53 +577,55 @@ def geocode(frame: pd.DataFrame, *, online: object | None = None) -> pd.DataFram
     """
     out = frame.copy()
     n = len(out)
+    # Work is done per distinct point and per distinct (place, province, district): each row then
+    # takes its outcome from one small table (points first, then names), one take per column, so
+    # a million rows never become a million Python strings.
+    number, written = {}, {}
     for col in ("latitude", "longitude", "geo_precision"):
-        out[col] = pd.to_numeric(out[col], errors="coerce") if col in out else np.nan
-    blank = pd.Series("", index=out.index)
-    hints = {c: (out[c].fillna("").astype(str) if c in out else blank) for c in ("admin1", "admin2")}
-    location = out["location"].fillna("").astype(str) if "location" in out else blank
-
-    result = {col: np.full(n, "", dtype=object) for col in ADMIN_FIELDS}
-    result |= {"latitude": out["latitude"].to_numpy(dtype=float).copy(),
-               "longitude": out["longitude"].to_numpy(dtype=float).copy(),
-               "geo_precision": out["geo_precision"].to_numpy(dtype=float).copy(),
-               "match_name": np.full(n, "", dtype=object), "match_score": np.full(n, np.nan),
-               "match_status": np.full(n, "", dtype=object), "match_note": np.full(n, "", dtype=object)}
-
-    has_xy = (out["latitude"].notna() & out["longitude"].notna()).to_numpy()
-    if has_xy.any():
-        found = reverse_geocode(result["latitude"][has_xy], result["longitude"][has_xy])
-        idx = np.flatnonzero(has_xy)
-        for col in ADMIN_FIELDS:
-            result[col][idx] = found[col].to_numpy(dtype=object)
+        number[col], written[col] = _numbers(out[col]) if col in out else (np.full(n, np.nan), np.zeros(n, dtype=np.intp))
+        out[col] = number[col]
+    has_xy = ~np.isnan(number["latitude"]) & ~np.isnan(number["longitude"])
+    pick = np.zeros(n, dtype=np.int64)  # each row's line in the table of outcomes
+    parts = []
+    idx = np.flatnonzero(has_xy)
+    if len(idx):
+        # Points as written: a million rows write a few thousand (two spellings of one point are
+        # two lines of the table, with the same outcome).
+        codes, first = _distinct(pd.DataFrame({"lat": written["latitude"][idx], "lon": written["longitude"][idx]}))
+        found = _reverse_points(number["latitude"][idx[first]], number["longitude"][idx[first]])
         inside = found["inside"].to_numpy()
-        # Object arrays throughout: np.where over strings would make a fixed-width text array as
-        # wide as the longest note (half a gigabyte for a million rows), then a string per row.
-        result["match_status"][idx] = np.array(["outside", "coordinates"], dtype=object)[inside.astype(np.intp)]
-        result["match_note"][idx] = np.where(inside, "reverse-geocoded from the coordinates given",
-                                             found["note"].to_numpy(dtype=object))
-        result["match_name"][idx] = np.where(inside, found["admin2"].to_numpy(dtype=object), "")
-        result["match_score"][idx] = np.where(inside, 100.0, np.nan)
-        gp = result["geo_precision"]
-        # Coordinates inside a unit place the incident exactly; outside every unit they place it nowhere.
-        gp[idx] = np.where(np.isnan(gp[idx]) & inside, 1, gp[idx])
-
+        parts.append(pd.DataFrame({
+            **{col: found[col].to_numpy(dtype=object) for col in ADMIN_FIELDS},
+            "latitude": np.nan, "longitude": np.nan, "geo_precision": np.nan,  # the rows' own, set below
+            "match_name": np.where(inside, found["admin2"].to_numpy(dtype=object), ""),
+            "match_score": np.where(inside, 100.0, np.nan),
+            # Object arrays throughout: np.where over strings would make a fixed-width text array.
+            "match_status": np.array(["outside", "coordinates"], dtype=object)[inside.astype(np.intp)],
+            "match_note": np.where(inside, "reverse-geocoded from the coordinates given", found["note"].to_numpy(dtype=object)),
+        }, columns=GEOCODE_FIELDS))
+        pick[idx] = codes
     todo = np.flatnonzero(~has_xy)
     if len(todo):
-        # Rows taken before leaving Arrow: to_numpy() of a whole column makes a Python string per row.
-        names = pd.DataFrame({"location": location.iloc[todo].to_numpy(), "admin1": hints["admin1"].iloc[todo].to_numpy(),
-                              "admin2": hints["admin2"].iloc[todo].to_numpy()})
+        blank = pd.Series("", index=out.index)
+        text = {c: (out[c].fillna("").astype(str) if c in out else blank).iloc[todo].reset_index(drop=True)
+                for c in ("location", "admin1", "admin2")}
         # One resolution per distinct (place, province, district), then a join back by code.
-        codes, first = _distinct(names)
-        uniq = names.iloc[first]
-        table = resolve_table(uniq["location"], uniq["admin1"], uniq["admin2"], online=online)
-        for col in GEOCODE_FIELDS:
-            result[col][todo] = table[col].to_numpy()[codes]
-
-    for col, values in result.items():
-        out[col] = values
-    out["geo_precision"] = pd.array(np.where(np.isnan(result["geo_precision"]), pd.NA, result["geo_precision"]),
-                                    dtype="Int64")
+        codes, first = _distinct(pd.DataFrame(text))
+        table = resolve_table(*(text[c].iloc[first].to_numpy() for c in ("location", "admin1", "admin2")), online=online)
+        pick[todo] = codes + sum(len(p) for p in parts)
+        parts.append(table)
+    outcomes = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=GEOCODE_FIELDS)
+    for col in GEOCODE_FIELDS:
+        # Built as the whole column would be (object text becomes the frame's string type), then taken.
+        values = pd.Series(outcomes[col].to_numpy(dtype=float if col in number or col == "match_score" else object))
+        out[col] = pd.Series(values.array.take(pick), index=out.index) if n else values.iloc[:0].set_axis(out.index)
+    inside = has_xy & (out["match_status"] == "coordinates").to_numpy()
+    for col in ("latitude", "longitude"):  # coordinates given are kept as given
+        out[col] = np.where(has_xy, number[col], out[col].to_numpy())
+    gp = np.where(has_xy, number["geo_precision"], out["geo_precision"].to_numpy())
+    # Coordinates inside a unit place the incident exactly; outside every unit they place it nowhere.
+    gp = np.where(np.isnan(gp) & inside, 1, gp)
+    out["geo_precision"] = pd.array(np.where(np.isnan(gp), pd.NA, gp), dtype="Int64")
     return out
 
 
@@ -662,24 +677,11 @@ def read_places(path: str | os.PathLike[str]) -> pd.DataFrame:
         :func:`geo._csv.read_input`), repeats a column name or has no ``location`` column.
     """
     path = Path(path)
-    decoded = decode(read_input(path, "file of places"), path, "file of places")
-    text = decoded.text
-    if not text.strip():
-        raise GeoError(f"{path} is empty; expected a CSV with a location column.")
-    delimiter = sniff_delimiter(text)
-    try:
-        # The header as written: read_csv would rename a repeated column (location.1) and go on.
-        names = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, nrows=1, dtype=str, keep_default_na=False)
-        check_header([str(c).strip() for c in names.iloc[0]], path, "file of places")
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise GeoError(f"{path} is not a readable CSV: {str(exc).strip().rstrip('.')}; "
-                       "quote values that contain the separator.") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame, decoded = read_table(path, "file of places")
     if "location" not in frame.columns:
         raise GeoError(f"{path} has no 'location' column (found: {', '.join(frame.columns) or 'none'}); "
                        "add one with the place names to geocode.")
-    lines = text.split("\n") if decoded.mixed else []
+    lines = decoded.text.split("\n") if decoded.mixed else []
     frame.attrs["warnings"] = [f"{path} line {n}: '{shown(lines[n - 1].rstrip())}' {decoded.mixed_reason}"
                                for n in decoded.mixed]
     return frame

@@ -14,14 +14,15 @@ from importlib.resources import files
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from geo._csv import PARQUET_SUFFIXES, read_parquet_records, read_records, shown
+from geo._csv import PARQUET_SUFFIXES, PROBLEM, read_parquet_records, read_records, shown
 from geo._errors import GeoError
-from geo._formats import unquote_formulas
+from geo._formats import _starts_like_formula, unquote_formulas
 from geo.actors import actor_problem, canonical_actors
-from geo.schema import COLUMNS, REQUIRED, row_problems, spell_event_types
+from geo.schema import COLUMNS, REQUIRED, Distinct, distinct, row_problems, spell_event_types
 
 #: ACLED export columns mapped to ours (ACLED has no verification or URL columns).
 ACLED_COLUMNS = {
@@ -50,7 +51,7 @@ def sample_path() -> Path:
     return Path(str(files("geo") / "data" / "sample_incidents.csv"))
 
 
-PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
+PROBLEM_COLUMNS = ["file", *PROBLEM]  # the problems of several files
 
 
 @dataclass
@@ -98,37 +99,69 @@ def _from_acled(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _validate(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split ``frame`` into valid rows and a table of problems (one row per problem)."""
-    table = row_problems(frame)
+def _validate(frame: pd.DataFrame, path: Path, encoded: dict[str, Distinct | None]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Which rows of ``frame`` are valid (a mask), and a table of problems (one row per problem)."""
+    table = row_problems(frame, encoded)
     table.insert(0, "file", str(path))
-    return frame[~frame.index.isin(table["row"].unique())], table  # a mask: drop() looks up each label
+    return ~frame.index.isin(table["row"].unique()), table
 
 
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    out = spell_event_types(frame)
-    for col in COLUMNS:
-        if col not in out:
-            out[col] = ""
-    text_cols = [c for c in out.columns if out[c].dtype == object or pd.api.types.is_string_dtype(out[c])]
-    out[text_cols] = out[text_cols].fillna("").apply(lambda s: unquote_formulas(s.astype(str).str.strip()))
-    out["time_precision"] = pd.to_numeric(out["time_precision"].replace("", "1")).astype(int)
-    out["fatalities"] = pd.to_numeric(out["fatalities"].replace("", "0")).astype(int)
-    out["verification"] = out["verification"].str.lower().replace("", "unknown")
+def _tidy_values(col: str, values: pd.Series) -> pd.Series:
+    """Values of the column ``col`` as the pipeline uses them: text stripped (and read back from a
+    formula's guarding quote), event types in ACLED's spelling, blank codes given their default."""
+    if col in ("event_type", "sub_event_type"):
+        values = spell_event_types(values.to_frame(col))[col]
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        values = unquote_formulas(values.fillna("").astype(str).str.strip())
+    if col == "time_precision":
+        return pd.to_numeric(values.replace("", "1")).astype(int)
+    if col == "fatalities":
+        return pd.to_numeric(values.replace("", "0")).astype(int)
+    if col == "verification":
+        return values.str.lower().replace("", "unknown")
+    return values
+
+
+def _tidy(frame: pd.DataFrame, keep: np.ndarray, encoded: dict[str, Distinct | None]) -> pd.DataFrame:
+    """The rows ``keep`` of ``frame``, tidied (:func:`_tidy_values`), the schema's missing columns
+    added, actors in canonical spelling.
+
+    A column taken by distinct value is tidied once per distinct value its kept rows hold, then
+    spread over the rows: the same values as tidying every row, for a pass over a few.
+    """
+    rows = np.flatnonzero(keep)
+    index = frame.index[rows]
+    tidy = {}  # column: (tidied values, each row's position in them; None when they are the rows')
+    for col in [*frame.columns, *(c for c in COLUMNS if c not in frame.columns)]:
+        enc = encoded.get(col) if col in frame.columns else Distinct(np.zeros(len(frame), dtype=np.intp),
+                                                                      pd.Series([""], dtype=str))
+        if enc is None:
+            tidy[col] = (_tidy_values(col, pd.Series(frame[col].array[keep])), None)
+            continue
+        codes = enc.codes[rows]
+        used = np.bincount(codes, minlength=len(enc.values)) > 0  # values of rejected rows need not parse
+        tidy[col] = (_tidy_values(col, enc.values[used].reset_index(drop=True)), (np.cumsum(used) - 1)[codes])
+    columns = {col: values.array if codes is None else values.array.take(codes)
+               for col, (values, codes) in tidy.items() if col not in ("actor1", "actor2")}
+    dates = pd.Series(columns["event_date"], index=index)
     for col in ("actor1", "actor2"):  # "Afghan army" is another actor after 15 August 2021
-        out[col] = canonical_actors(out[col], on=out["event_date"])
-    return out
+        values, codes = tidy[col]
+        # A distinct name is looked up once, and the rows take it (not taken twice).
+        named = canonical_actors(values, on=dates, codes=codes) if codes is not None else \
+            canonical_actors(pd.Series(values.array, index=index), on=dates)
+        columns[col] = named.array
+    return pd.DataFrame({col: columns[col] for col in tidy}, index=index)
 
 
 def _flag_unknown_actors(frame: pd.DataFrame) -> pd.DataFrame:
     flags = []
     for col in ("actor1", "actor2"):
-        names = frame[col]
-        reasons = names.map({n: actor_problem(n) if n else None for n in names.unique()})
-        unknown = reasons.notna()
+        codes, names = pd.factorize(frame[col])  # each distinct actor asked about once
+        reasons = np.array([actor_problem(n) if n else None for n in names], dtype=object)
+        unknown = np.flatnonzero(pd.notna(reasons)[codes])
         flags.append(pd.DataFrame({
-            "file": frame.loc[unknown, "input_file"], "row": frame.loc[unknown, "input_row"], "column": col,
-            "value": names[unknown], "reason": reasons[unknown],
+            "file": frame["input_file"].iloc[unknown].to_numpy(), "row": frame["input_row"].to_numpy()[unknown],
+            "column": col, "value": names.to_numpy()[codes[unknown]], "reason": reasons[codes[unknown]],
         }))
     return pd.concat(flags, ignore_index=True)
 
@@ -168,15 +201,23 @@ def read_incidents(paths: Sequence[str | PathLike[str]] | None = None) -> tuple[
                 f"(found: {', '.join(frame.columns) or 'none'}); expected our schema or an ACLED export."
             )
         report.read += records.read
-        kept, problems = _validate(frame, path)
+        # Each text column as its distinct values, once for both the checks and the tidying.
+        encoded = {c: distinct(frame[c]) for c in frame.columns
+                   if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])}
+        keep, problems = _validate(frame, path, encoded)
         rejects += [records.rejected.assign(file=str(path))[PROBLEM_COLUMNS], problems]
         mixed.append(records.flagged.assign(file=str(path))[PROBLEM_COLUMNS])
-        del records, frame  # the rows kept are a copy: a million rows are not held twice while tidied
-        frames.append(_tidy(kept).assign(input_file=str(path), input_row=kept.index.to_numpy()))
+        del records  # the frame's rows are taken into the tidy table, then let go
+        frames.append(_tidy(frame, keep, encoded).assign(input_file=str(path), input_row=frame.index.to_numpy()[keep]))
+        del frame, encoded
     report.rejected = pd.concat(rejects, ignore_index=True).sort_values(["file", "row"], ignore_index=True)
     incidents = pd.concat(frames, ignore_index=True)
-    del frames, kept  # copied into incidents: freed before the memory is given back below
-    again = incidents["incident_id"].duplicated(keep="first")
+    del frames  # copied into incidents: freed before the memory is given back below
+    # Within one file a repeated id was rejected; only a formula's quote read back ('=1 is =1) can
+    # have made two of its ids equal since, so one file is looked at again only then.
+    again = np.zeros(len(incidents), dtype=bool)
+    if len(paths or [None]) > 1 or _starts_like_formula(incidents["incident_id"]).any():
+        again = incidents["incident_id"].duplicated(keep="first").to_numpy()
     report.flagged = pd.concat(
         [
             pd.DataFrame({

@@ -17,6 +17,7 @@ popup, and every JSON document is embedded with :func:`_js` so it cannot close i
 
 from __future__ import annotations
 
+import colorsys
 import hashlib
 import html
 import json
@@ -26,9 +27,8 @@ import re
 import shutil
 import subprocess
 import tempfile
-import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib.resources import files
 from os import PathLike
@@ -36,6 +36,7 @@ from pathlib import Path
 
 import branca.colormap
 import geopandas as gpd
+import jenkspy
 import numpy as np
 import offlinefolium as folium
 import pandas as pd
@@ -60,8 +61,8 @@ ZERO_COLOUR = "#f7f7f7"
 _BLUES = branca.colormap.linear.Blues_09.scale(0, 1)
 #: Units a per-capita map cannot shade (no population given).
 MISSING_COLOUR = "#c8c8c8"
-#: Colours for actors the table does not list: stable across runs and machines.
-_FALLBACK = ["#e41a1c", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#377eb8", "#4daf4a", "#999999"]
+#: ColorBrewer's qualitative schemes (from branca) whose colours go to actors the table does not list.
+_FALLBACK_SCHEMES = (("Dark2", 8), ("Set1", 9), ("Paired", 12))
 #: Friendly tile names; any other xyzservices provider name (e.g. OpenTopoMap) works too.
 TILES = {"openstreetmap": "OpenStreetMap.Mapnik"}
 LEVELS = {1: ("adm1", "admin1", "Provinces"), 2: ("adm2", "admin2", "Districts")}
@@ -127,13 +128,90 @@ def _actor_table() -> dict[str, str]:
     return dict(zip(table["actor"], table["colour"]))
 
 
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _apart(a: str, b: str) -> float:
+    """How far apart two colours look: the "redmean" weighted RGB distance (0 to about 765)."""
+    (r1, g1, b1), (r2, g2, b2) = _rgb(a), _rgb(b)
+    red = (r1 + r2) / 2
+    return math.sqrt((2 + red / 256) * (r1 - r2) ** 2 + 4 * (g1 - g2) ** 2 + (2 + (255 - red) / 256) * (b1 - b2) ** 2)
+
+
+def _luminance(colour: str) -> float:
+    """Relative luminance (WCAG): 0 black, 1 white."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (x / 255 for x in _rgb(colour))]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@lru_cache(maxsize=1)
+def fallback_palette() -> tuple[str, ...]:
+    """Colours for actors ``geo/data/actors.csv`` does not list, in the order they are handed out.
+
+    ColorBrewer's Dark2, Set1 and Paired, less the colours too pale for a marker on the map
+    (luminance over 0.5), the greys (they read as "no data", or as ISKP's near-black), those that
+    look like a listed actor's (Taliban's green, the Civilians' blue...) and those that look
+    like one kept before them.
+    """
+    from branca.utilities import color_brewer
+
+    fixed = list(_actor_table().values())
+    kept: list[str] = []
+    for name, n in _FALLBACK_SCHEMES:
+        for colour in color_brewer(name, n):
+            if _luminance(colour) <= 0.5 and max(_rgb(colour)) - min(_rgb(colour)) >= 48 \
+                    and all(_apart(colour, c) >= 120 for c in fixed) and all(_apart(colour, c) >= 100 for c in kept):
+                kept.append(colour)
+    return tuple(kept)
+
+
 def actor_colour(actor: str) -> str:
-    """The colour of ``actor`` on every map: from ``geo/data/actors.csv``, else a stable pick."""
+    """The colour of ``actor`` on every map: from ``geo/data/actors.csv``, else its own pick of
+    :func:`fallback_palette` by a hash of its name (stable across runs and machines).
+
+    On a map, two unlisted actors whose names pick the same colour are told apart by
+    :func:`actor_colours`.
+    """
+    return actor_colours([actor])[actor]
+
+
+def actor_colours(actors: Iterable[str]) -> dict[str, str]:
+    """The colours of the actors on one map, every one different.
+
+    Actors ``geo/data/actors.csv`` lists get theirs. Any other gets the colour of
+    :func:`fallback_palette` its name hashes to, so the same on every map, unless an actor
+    before it (by name) on this map has it already: then the next free one. Past the palette,
+    further colours turn round the hue circle by the golden angle.
+
+    Parameters
+    ----------
+    actors
+        Canonical actor names.
+
+    Returns
+    -------
+    dict
+        Actor name to ``#rrggbb``.
+    """
     known = _actor_table()
-    if actor in known:
-        return known[actor]
-    digest = int(hashlib.sha1(actor.encode("utf-8")).hexdigest(), 16)
-    return _FALLBACK[digest % len(_FALLBACK)]
+    palette = fallback_palette()
+    names = sorted(set(actors))
+    out = {a: known[a] for a in names if a in known}
+    taken = set(out.values())
+    extra = 0
+    for actor in (a for a in names if a not in known):
+        first = int(hashlib.sha1(actor.encode("utf-8")).hexdigest(), 16) % len(palette)
+        free = [c for c in palette[first:] + palette[:first] if c not in taken]
+        if free:
+            colour = free[0]
+        else:
+            extra += 1
+            red, green, blue = colorsys.hls_to_rgb((extra * 0.618034) % 1, 0.42, 0.6)
+            colour = f"#{round(red * 255):02x}{round(green * 255):02x}{round(blue * 255):02x}"
+        out[actor] = colour
+        taken.add(colour)
+    return out
 
 
 def tile_provider(name: str) -> xyzservices.TileProvider:
@@ -160,9 +238,10 @@ def classify(values: pd.Series, k: int = 5) -> tuple[np.ndarray, list[tuple[floa
     """Classes for a skewed count: zero alone, then Fisher-Jenks natural breaks.
 
     With at most ``k`` distinct non-zero values each gets its own class, labelled exactly.
-    Otherwise the non-zero values are split by :class:`mapclassify.FisherJenks` (optimal,
-    deterministic natural breaks); above 600 values it runs on 600 evenly spaced quantiles,
-    which keeps the distribution's shape and the run time flat.
+    Otherwise the non-zero values are split by Fisher-Jenks natural breaks (optimal and
+    deterministic, by jenkspy: mapclassify's classes without its 1-2 s of imports);
+    above 600 values it runs on 600 evenly spaced quantiles, which keeps the distribution's
+    shape and the run time flat.
 
     Returns
     -------
@@ -177,14 +256,10 @@ def classify(values: pd.Series, k: int = 5) -> tuple[np.ndarray, list[tuple[floa
     if len(uniques) <= k:
         bins, bounds = uniques, [(u, u) for u in uniques]
     else:
-        import mapclassify  # imports scikit-learn and scipy: ~1 s, paid only when classes are needed
-
         sample = positive
         if positive.size > 600:
             sample = np.quantile(positive, np.linspace(0, 1, 600), method="inverted_cdf")
-        with warnings.catch_warnings():  # "Numba not installed": pure Python is quick at this size
-            warnings.simplefilter("ignore", UserWarning)
-            bins = np.unique(mapclassify.FisherJenks(sample, k=k).bins)
+        bins = np.unique(jenkspy.jenks_breaks(sample, n_classes=k)[1:]).astype(float)
         bins[-1] = uniques[-1]
         lows = [uniques[0], *[uniques[uniques > b].min() for b in bins[:-1]]]
         bounds = list(zip(lows, bins))
@@ -486,7 +561,7 @@ def _roles(incidents: pd.DataFrame) -> pd.DataFrame:
 
 
 def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame, months: list[str], cluster: bool | None,
-                  assets: _Assets) -> tuple[list[str], bool]:
+                  assets: _Assets, colours: dict[str, str]) -> tuple[list[str], bool]:
     """Add one point layer per actor; return the actors (most incidents first) and whether clustered.
 
     Markers group the incidents of one actor, month, place, precision and verification class.
@@ -512,7 +587,7 @@ def _actor_layers(fmap: folium.Map, incidents: pd.DataFrame, months: list[str], 
     # Several actors at one place show as concentric rings: the most active actor outermost.
     radius = {a: min(6 + 9 * (len(order) - 1 - i), 42) for i, a in enumerate(order)}
     for i, actor in enumerate(order):
-        colour = actor_colour(actor)
+        colour = colours[actor]
         name = f"<span style='color:{colour}'>&#9679;</span> {escape(actor)}"
         if cluster:
             # Actors' clusters at one place would hide each other: fan them out around it.
@@ -1150,7 +1225,8 @@ class _Overlay(_Macro):
     _template = _LEGEND
 
     def __init__(self, title: str, subtitles: list[str], scales: list[dict], actors: list[str],
-                 notes: list[str], per_month: bool, cluster: bool, filters: Sequence[str] = ()):
+                 notes: list[str], per_month: bool, cluster: bool, filters: Sequence[str] = (),
+                 colours: dict[str, str] | None = None):
         super().__init__()
         self._name = "GeoOverlay"
         self.title = escape(title)
@@ -1158,7 +1234,8 @@ class _Overlay(_Macro):
         self.filters = [escape(f) for f in filters]
         self.notes = [escape(n) for n in notes]
         self.cluster = cluster
-        self.actors = [(actor_colour(a), escape(a)) for a in actors]
+        colours = colours if colours is not None else actor_colours(actors)
+        self.actors = [(colours[a], escape(a)) for a in actors]
         self.scales = [self._scale(s, per_month) for s in scales]
 
     @staticmethod
@@ -1315,27 +1392,45 @@ geoMap.trend({{ this._parent.get_name() }}, {{ this.data }});
 """
     )
 
-    def __init__(self, incidents: pd.DataFrame, last: str | None, metric: str, actors: list[str]):
+    def __init__(self, incidents: pd.DataFrame, last: str | None, metric: str, actors: list[str],
+                 since: str | None = None, colours: dict[str, str] | None = None):
         super().__init__()
         self._name = "Trend"
-        self.data = _js(trend_data(incidents, last, metric, actors))
+        self.data = _js(trend_data(incidents, last, metric, actors, since=since, colours=colours))
 
 
-def trend_data(incidents: pd.DataFrame, last: str | None, metric: str, actors: Sequence[str] = ()) -> dict:
+def trend_months(last: str, since: str | None = None) -> list[str]:
+    """The ``YYYY-MM`` months of the trend panel of a map whose last month is ``last``.
+
+    Parameters
+    ----------
+    last
+        The last month mapped.
+    since
+        The first month with incidents: the panel starts there when that is later than
+        :data:`TREND_MONTHS` months before ``last`` (and not after it).
+    """
+    start = pd.Period(last, freq="M") - (TREND_MONTHS - 1)
+    if since is not None and since <= last:
+        start = max(start, pd.Period(since, freq="M"))
+    return [str(m) for m in pd.period_range(start, last, freq="M")]
+
+
+def trend_data(incidents: pd.DataFrame, last: str | None, metric: str, actors: Sequence[str] = (), *,
+               since: str | None = None, colours: dict[str, str] | None = None) -> dict:
     """Counts per month by actor for the trend panel: the whole map and every unit with incidents.
 
-    The months are the :data:`TREND_MONTHS` up to ``last`` (from the first month with data, if
-    later). Returns ``months`` (labels), ``actors`` and ``colours``, ``total`` (per actor, per
-    month) and ``units`` (P-code to the same, for provinces and districts).
+    The months are :func:`trend_months` up to ``last``. Returns ``months`` (labels), ``actors``
+    and ``colours``, ``total`` (per actor, per month) and ``units`` (P-code to the same, for
+    provinces and districts). ``since`` is the first month with incidents when ``incidents``
+    holds only some months (the trend's); default: the first in ``incidents``. ``colours``: the
+    map's :func:`actor_colours` (default: those of the actors counted).
     """
     dated = incidents["event_date"].astype(str).str[:7] if len(incidents) else pd.Series(dtype=str)
     last = last or (dated.max() if len(dated) else None)
     if last is None:
         return {"months": [], "labels": [], "actors": [], "colours": [], "total": [], "units": {}, "metric": metric}
-    start = pd.Period(last, freq="M") - (TREND_MONTHS - 1)
-    if len(dated) and dated.min() <= last:
-        start = max(start, pd.Period(dated.min(), freq="M"))
-    months = [str(m) for m in pd.period_range(start, last, freq="M")]
+    months = trend_months(last, since if since is not None else (dated.min() if len(dated) else None))
     frame = incidents[dated.isin(months)] if len(incidents) else incidents
     by = aggregate(frame, ["month", "actor"]) if len(frame) else pd.DataFrame(columns=["month", "actor", *METRICS])
     totals = by.groupby("actor")[metric].sum()
@@ -1360,7 +1455,7 @@ def trend_data(incidents: pd.DataFrame, last: str | None, metric: str, actors: S
         cube = cube.to_numpy().astype(int).reshape(len(codes), len(order), len(months))
         units.update(zip(codes, cube.tolist()))
     return {"months": months, "labels": [pd.Period(m, freq="M").strftime("%b %Y") for m in months],
-            "actors": [escape(a) for a in order], "colours": [actor_colour(a) for a in order],
+            "actors": [escape(a) for a in order], "colours": [(colours or actor_colours(order))[a] for a in order],
             "total": matrix(by) if len(by) else [], "units": units, "metric": metric}
 
 
@@ -1386,6 +1481,7 @@ def render_map(
     per: int | None = None,
     population: pd.DataFrame | None = None,
     trend: pd.DataFrame | None = None,
+    trend_since: str | None = None,
 ) -> folium.Map:
     """Draw geocoded incidents on a self-contained Leaflet map.
 
@@ -1425,7 +1521,10 @@ def render_map(
         Shade the metric per ``per`` people, from a table of :func:`read_population`.
     trend
         Incidents (any months) for the trend panel: counts per month by actor over the twelve
-        months up to the last one mapped. Default: ``incidents``.
+        months up to the last one mapped (:func:`trend_months`). Default: ``incidents``.
+    trend_since
+        The first month with incidents, when ``trend`` holds only the months the panel shows
+        (its first months may have none); default: the first month in ``trend``.
 
     Returns
     -------
@@ -1479,7 +1578,11 @@ def render_map(
                     compare=compare, per=per, population=population)
         for lvl in LEVEL_CHOICES[level]
     ]
-    actors, clustered = _actor_layers(fmap, frame, steps, cluster, assets)
+    trend = trend if trend is not None else incidents
+    # One colour per actor for the points, the legend and the trend panel, all told apart.
+    named = [t[c] for t in (frame, trend) if len(t) for c in ("actor1", "actor2")]
+    colours = actor_colours(a for a in pd.unique(pd.concat(named).fillna("")) if a) if named else {}
+    actors, clustered = _actor_layers(fmap, frame, steps, cluster, assets, colours)
     if fmap.options.get("prefer_canvas"):  # a big map (_actor_layers): its markers count incidents
         notes.append(_SUMMARY_NOTE.format(SUMMARY_AT))
     if len(steps) > 1:
@@ -1502,8 +1605,8 @@ def render_map(
         # The month stays on the map whatever the title says.
         period = _month_label(steps[0]) if steps[0] else ""
         subtitles = [_summary(frame) if not period or period in title else f"{period}: {_summary(frame)}"]
-    _Overlay(title, subtitles, scales, actors, notes, len(steps) > 1, clustered, filters).add_to(fmap)
-    _Trend(trend if trend is not None else incidents, steps[-1] or None, metric, actors).add_to(fmap)
+    _Overlay(title, subtitles, scales, actors, notes, len(steps) > 1, clustered, filters, colours).add_to(fmap)
+    _Trend(trend, steps[-1] or None, metric, actors, since=trend_since, colours=colours).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fit = FitBounds([[miny, minx], [maxy, maxx]])
     fit.options["animate"] = False  # the first view is drawn at once (and screenshots are stable)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
+
+from geo._csv import PROBLEM
 
 #: Output columns, in this order, for every command and API function.
 COLUMNS: list[str] = [
@@ -247,59 +251,173 @@ INCIDENT_SCHEMA = pa.DataFrameSchema(
 )
 
 
-PROBLEMS = ["row", "column", "value", "reason"]
+PROBLEMS = PROBLEM  # one problem per row: where, what and why (geo._csv's table of them)
+#: Rows looked at to guess whether a column is worth taking value by distinct value.
+_SAMPLE = 10_000
 
 
-def row_problems(frame: pd.DataFrame) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Distinct:
+    """A text column as the positions of its distinct values: ``column == values[codes]``.
+
+    Incident files repeat a few hundred dates, places and counts a million times, so checking
+    and tidying each distinct value once, then taking the results by ``codes``, costs a pass
+    over the few values instead of a dozen over the rows.
+    """
+
+    codes: np.ndarray
+    values: pd.Series
+
+
+def distinct(values: pd.Series, *, always: bool = False) -> Distinct | None:
+    """``values`` as :class:`Distinct`, or None when its first rows are mostly distinct (ids, notes).
+
+    Parameters
+    ----------
+    values
+        A column as read (text).
+    always
+        Encode the column whatever its first rows hold.
+    """
+    if not always and len(values) > _SAMPLE and pd.unique(values.iloc[:_SAMPLE]).size > _SAMPLE // 2:
+        return None  # hashing a million distinct values costs more than the passes it saves
+    if _in_arrow(values):
+        codes, uniques = _arrow_codes(values)
+        return Distinct(codes, pd.Series(uniques.to_pandas(), dtype=values.dtype))
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return Distinct(np.asarray(codes), pd.Series(uniques))
+
+
+def _in_arrow(values: pd.Series) -> bool:
+    """Whether ``values`` is text kept by Arrow (as pandas keeps what pyarrow reads)."""
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
+def _arrow_codes(values: pd.Series):
+    """Codes and distinct values (in order of first appearance, missing ones included) of text
+    in Arrow, by Arrow's hash: pandas' factorize costs twice as much."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(values.array)
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    # One dictionary for all chunks: the codes of every chunk index the same values.
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=array.type), null_encoding="encode")
+    codes = np.concatenate([np.empty(0, dtype=np.int32), *(c.indices.to_numpy(zero_copy_only=False) for c in encoded.chunks)])
+    return codes, (encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], type=array.type))
+
+
+def _hash_codes(values: pd.Series) -> np.ndarray:
+    """Codes of the text ``values``, equal where the values are (pandas would make a Python
+    string of each of a million ids first)."""
+    return _arrow_codes(values)[0] if _in_arrow(values) else pd.factorize(values, use_na_sentinel=False)[0]
+
+
+def _lines(rows: np.ndarray, codes: np.ndarray, failures: pd.DataFrame) -> pd.DataFrame:
+    """One problem line per row and failure of its distinct value (``failures.index``: value positions).
+
+    Lines of one row keep the order of ``failures`` (the schema's checks, in order).
+    """
+    failures = failures.sort_index(kind="stable")
+    positions = failures.index.to_numpy()
+    start = np.searchsorted(positions, codes[rows], side="left")
+    count = np.searchsorted(positions, codes[rows], side="right") - start
+    hit = count > 0
+    rows, start, count = rows[hit], start[hit], count[hit]
+    line = np.repeat(start, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    return pd.DataFrame({"row": np.repeat(rows, count), "column": failures["column"].to_numpy()[line],
+                         "value": failures["value"].to_numpy()[line], "reason": failures["reason"].to_numpy()[line]})
+
+
+def _schema_failures(frame: pd.DataFrame) -> pd.DataFrame:
+    """:data:`INCIDENT_SCHEMA`'s failures on ``frame`` (its columns only): index, column, value, reason."""
+    try:
+        INCIDENT_SCHEMA.select_columns(list(frame.columns)).validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        fc = exc.failure_cases.dropna(subset=["index"])
+        return pd.DataFrame({"column": fc["column"].astype(str).to_numpy(), "value": fc["failure_case"].astype(str).to_numpy(),
+                             "reason": fc["check"].astype(str).to_numpy()}, index=fc["index"].astype(int).to_numpy())
+    return pd.DataFrame(columns=["column", "value", "reason"], index=np.empty(0, dtype=int))
+
+
+def row_problems(frame: pd.DataFrame, encoded: dict[str, Distinct | None] | None = None) -> pd.DataFrame:
     """Every problem that rejects a row of an incident table: all the row checks, in one place.
 
     :data:`INCIDENT_SCHEMA` (each column on its own), then what spans rows or columns: a
     repeated ``incident_id`` and a sub-event type of another event type. Vectorised, so any
-    reader that yields a table of text (the csv module today) can use it.
+    reader that yields a table of text (the csv module today) can use it. Each column's
+    distinct values are checked once (its checks look at one value at a time) and their
+    failures given to every row holding them, so the report is what checking every row gives.
 
     Parameters
     ----------
     frame
         Rows as text, indexed by their row number in the file.
+    encoded
+        :func:`distinct` of some columns, already made (None for a column checked row by row).
 
     Returns
     -------
     pandas.DataFrame
         One line per problem: row, column, value, reason; sorted by row and column.
     """
+    encoded = dict(encoded or {})
+    checked = [c for c in INCIDENT_SCHEMA.columns if c in frame]
+    for col in checked:
+        if col not in encoded:
+            encoded[col] = distinct(frame[col])
     problems = []
-    try:
-        INCIDENT_SCHEMA.validate(frame, lazy=True)
-    except pandera.errors.SchemaErrors as exc:
-        fc = exc.failure_cases.dropna(subset=["index"])
-        problems.append(
-            pd.DataFrame(
-                {
-                    "row": fc["index"].astype(int).to_numpy(),
-                    "column": fc["column"].astype(str).to_numpy(),
-                    "value": fc["failure_case"].astype(str).to_numpy(),
-                    "reason": fc["check"].astype(str).to_numpy(),
-                }
-            )
-        )
-    ids = frame["incident_id"].fillna("").astype(str).str.strip()
-    dup = ids.duplicated(keep="first") & (ids != "")
+    # The columns taken by distinct value are validated as one frame of their distinct values
+    # (shorter columns repeat their last one: failures past a column's own length are dropped).
+    few = {c: encoded[c] for c in checked if encoded[c] is not None and len(encoded[c].values)}
+    if few:
+        size = max(len(e.values) for e in few.values())
+        values = pd.DataFrame({c: e.values.array.take(np.minimum(np.arange(size), len(e.values) - 1))
+                               for c, e in few.items()})
+        failures = _schema_failures(values)
+        for col, enc in few.items():
+            mine = failures[(failures["column"] == col).to_numpy() & (failures.index < len(enc.values))]
+            if len(mine):
+                bad = np.zeros(len(enc.values), dtype=bool)
+                bad[mine.index.to_numpy()] = True
+                rows = np.flatnonzero(bad[enc.codes])
+                problems.append(_lines(rows, enc.codes, mine).assign(row=lambda t: frame.index.to_numpy()[t["row"]]))
+    many = [c for c in checked if encoded[c] is None]
+    if many:
+        failures = _schema_failures(frame[many])
+        problems.append(failures.rename_axis("row").reset_index()[PROBLEMS])
+    if encoded.get("incident_id") is not None:  # stripped distinct ids, then repeats among their codes
+        enc = encoded["incident_id"]
+        stripped = enc.values.fillna("").astype(str).str.strip()
+        same, _ = pd.factorize(stripped)
+        again = pd.Series(same[enc.codes]).duplicated(keep="first").to_numpy()
+        dup = again & (stripped != "").to_numpy()[enc.codes]
+    else:
+        ids = frame["incident_id"].fillna("").astype(str).str.strip()
+        dup = pd.Series(_hash_codes(ids)).duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
     if dup.any():
         problems.append(
             pd.DataFrame(
-                {"row": frame.index[dup], "column": "incident_id", "value": frame.loc[dup, "incident_id"],
+                {"row": frame.index[dup], "column": "incident_id", "value": frame["incident_id"].to_numpy()[dup],
                  "reason": "duplicates an earlier incident_id in the same file"}
             )
         )
     if "event_type" in frame and "sub_event_type" in frame:
-        kind, sub = _vocabulary_key(frame["event_type"]), _vocabulary_key(frame["sub_event_type"])
-        parent = sub.map(_PARENT)
-        wrong = kind.isin(list(_EVENT_TYPE)) & parent.notna() & (parent != kind.map(_EVENT_TYPE))
+        kinds = encoded.get("event_type") or distinct(frame["event_type"], always=True)
+        subs = encoded.get("sub_event_type") or distinct(frame["sub_event_type"], always=True)
+        # Each distinct event type and sub-event type as the number of its event type (-1: none).
+        number = {t: i for i, t in enumerate(EVENT_TYPES)}
+        kind = _vocabulary_key(kinds.values).map(lambda k: number.get(_EVENT_TYPE.get(k), -1)).to_numpy(dtype=int)
+        parent = _vocabulary_key(subs.values).map(lambda k: number.get(_PARENT.get(k), -1)).to_numpy(dtype=int)
+        k, p = kind[kinds.codes], parent[subs.codes]
+        wrong = (k >= 0) & (p >= 0) & (p != k)
         if wrong.any():
+            names = np.array(list(EVENT_TYPES), dtype=object)
             problems.append(
                 pd.DataFrame(
-                    {"row": frame.index[wrong], "column": "sub_event_type", "value": frame.loc[wrong, "sub_event_type"],
-                     "reason": "is a sub-event type of " + parent[wrong] + ", not of " + kind[wrong].map(_EVENT_TYPE)}
+                    {"row": frame.index[wrong], "column": "sub_event_type",
+                     "value": frame["sub_event_type"].to_numpy()[wrong],
+                     "reason": "is a sub-event type of " + names[p[wrong]] + ", not of " + names[k[wrong]]}
                 )
             )
     if not problems:

@@ -88,3 +88,37 @@ def test_crowded_months_cluster_unless_told_not_to(tmp_path, boundaries_dir):
     assert run("render", "--month", "2023-03", "-i", str(path), "--no-cluster", "--out", str(off)).exit_code == 0
     assert "L.markerClusterGroup(" in auto.read_text(encoding="utf-8")  # over CLUSTER_AT markers: clustered
     assert "L.markerClusterGroup(" not in off.read_text(encoding="utf-8")
+
+
+def test_render_geocodes_only_the_months_its_map_and_trend_panel_show(tmp_path, monkeypatch):
+    # 2021-12 is 15 months before the map's month: outside the trend panel (2022-04 to 2023-03),
+    # so its rows are not geocoded, and its ambiguous place is not reported; the panel still
+    # starts 12 months back (there is data before it), though nothing was geocoded there.
+    import importlib
+    import json
+    import re
+
+    geocoding = importlib.import_module("geo.geocode")  # the module (geo.geocode is also the function)
+    path = tmp_path / "months.csv"
+    path.write_text("incident_id,event_date,actor1,location\n"
+                    "A1,2021-12-05,Taliban,Jani Khel\nA2,2021-12-06,Taliban,Kabul\n"
+                    "B1,2023-01-10,Taliban,Kabul\nB2,2023-02-11,ISKP,Jani Khel\nC1,2023-03-12,ISKP,Kabul\n"
+                    "D1,2023-04-01,Taliban,Kabul\n", encoding="utf-8")
+    seen = []
+    real = geocoding.geocode
+    monkeypatch.setattr(geocoding, "geocode", lambda frame, **kw: seen.append(list(frame["incident_id"])) or real(frame, **kw))
+    out = tmp_path / "m.html"
+    result = run("render", "--month", "2023-03", "-i", str(path), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert seen == [["B1", "B2", "C1"]]
+    assert "row 5: location 'Jani Khel' is ambiguous" in result.stderr
+    assert "row 2:" not in result.stderr
+    assert "1 of the 6 rows kept are in 2023-03" in result.stderr
+    trend = json.loads(re.search(r"geoMap\.trend\([^,]+, (\{.*?\})\);", out.read_text(encoding="utf-8")).group(1))
+    assert trend["months"] == [f"2022-{m:02d}" for m in range(4, 13)] + ["2023-01", "2023-02", "2023-03"]
+    assert trend["total"] == [[0] * 9 + [0, 1, 1], [0] * 9 + [1, 0, 0]]  # ISKP (2 incidents), then Taliban
+    # --compare geocodes the earlier month too, however far back.
+    seen.clear()
+    result = run("render", "--compare", "2021-12", "2023-03", "-i", str(path), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert seen == [["A1", "A2", "B1", "B2", "C1"]]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas.testing as pdt
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import geo._csv as gcsv
@@ -43,6 +43,10 @@ CELL = st.lists(st.sampled_from(['a', 'b', ' ', ',', ';', '"', '""', '\n', '\r\n
 
 @given(rows=st.lists(st.lists(CELL, min_size=1, max_size=5), min_size=1, max_size=8),
        quote=st.lists(st.booleans(), min_size=40, max_size=40), ending=st.sampled_from(["\n", "\r\n", ""]))
+# A quote ending an unquoted field, then one opening a field never closed: the quotes pair up on
+# the line, but the csv module runs the last field on to the end of the file.
+@example(rows=[["x"], ['mortar 12"', '"unterminated']], quote=[False] * 40, ending="")
+@example(rows=[["x"], ['a"', 'b', '"c']], quote=[False] * 40, ending="\n")
 def test_columnar_agrees_with_the_csv_module_or_steps_aside(tmp_path_factory, rows, quote, ending):
     # Cells with separators, quotes and line breaks, quoted or not (so some quoting is broken),
     # rows of any width: whatever pyarrow reads must be exactly what the csv module reads.
@@ -56,6 +60,14 @@ def test_columnar_agrees_with_the_csv_module_or_steps_aside(tmp_path_factory, ro
         return  # not a readable CSV to either reader (checked before either reads rows)
     if fast is not None:
         assert_same(fast, slow)
+
+
+@pytest.mark.parametrize("last", ['mortar 12","unterminated', 'mortar 12"  ,"unterminated'])
+def test_a_stray_quote_that_pairs_up_on_its_line_still_rejects_the_row(tmp_path, last):
+    path = tmp_path / "t.csv"
+    path.write_bytes(f"id,date,where,notes,more\nA1,2023-03-05,Herat,ok,y\nA2,2023-03-06,Herat,{last}\n".encode())
+    records = gcsv.read_records(path)
+    assert records.frame["id"].tolist() == ["A1"] and records.rejected["row"].tolist() == [3]
 
 
 def test_real_files_read_the_same(tmp_path):

@@ -600,8 +600,9 @@ def test_a_geonames_cache_is_used_only_in_its_own_shape(cache, shape):
     {"latitude": 137.2, "longitude": 67.4, "address": "x", "type": "town"},
     {"address": "x"},
 ], ids=["text for a number", "a list", "out of range", "no coordinates"])
-def test_an_online_cache_answer_of_another_shape_is_asked_again(  # noqa: F811 (the nominatim fixture)
-    boundaries_dir, nominatim, tmp_path, monkeypatch, answer
+def test_an_online_cache_answer_of_another_shape_is_asked_again(
+    boundaries_dir, nominatim,  # noqa: F811 (the nominatim fixture)
+    tmp_path, monkeypatch, answer
 ):
     monkeypatch.setattr("geo.geocoders.MIN_DELAY_SECONDS", 0.0)
     src = tmp_path / "p.csv"

@@ -1,5 +1,6 @@
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -88,9 +89,103 @@ def test_classes_put_zero_alone_and_label_bounds():
     assert all(lo <= hi for lo, hi in bounds)
 
 
+def _within_class_squares(values, bounds):
+    values = np.sort(np.asarray(values, dtype=float))
+    cls = np.searchsorted(bounds, values, side="left")
+    return sum(((values[cls == c] - values[cls == c].mean()) ** 2).sum() for c in np.unique(cls))
+
+
+@pytest.mark.filterwarnings("ignore:Numba not installed")  # mapclassify's pure Python is quick here
+def test_classes_are_as_good_as_mapclassify_s_on_random_data():
+    # classify's breaks (jenkspy) against mapclassify.FisherJenks, the reference geo no longer
+    # imports: on counts full of ties, skewed counts, rates and decimals the partition is as good
+    # (optimal), and the breaks are the same wherever no two partitions are equally good.
+    import mapclassify
+
+    rng = np.random.default_rng(12)
+    draws = [lambda n: rng.integers(1, 12, n), lambda n: rng.geometric(0.3, n), lambda n: rng.zipf(1.6, n),
+             lambda n: rng.lognormal(2, 1.5, n), lambda n: np.round(rng.exponential(50, n), 2) + 0.01,
+             lambda n: rng.integers(1, 4, n) * 1000 / rng.integers(1000, 100_000, n)]
+    compared = same = 0
+    for case in range(60):
+        values = np.asarray(draws[case % len(draws)](int(rng.integers(6, 90))), dtype=float)
+        k = int(rng.integers(2, 6))
+        if len(np.unique(values)) <= k:
+            continue
+        _, bounds = classify(pd.Series(values), k=k)
+        ours = np.array([hi for _, hi in bounds])
+        reference = mapclassify.FisherJenks(values, k=k).bins
+        assert len(ours) == k
+        assert _within_class_squares(values, ours) <= _within_class_squares(values, reference) * (1 + 1e-9) + 1e-9
+        compared += 1
+        same += ours.tolist() == reference.tolist()
+    assert compared >= 40 and same >= compared * 0.8, (compared, same)
+    # 1 1 2 3 3 in two classes: {1 1} {2 3 3} and {1 1 2} {3 3} are equally good; either is right.
+    _, bounds = classify(pd.Series([1, 1, 2, 3, 3]), k=2)
+    assert [hi for _, hi in bounds] in ([1, 3], [2, 3])
+
+
+def test_classes_need_no_mapclassify_import():
+    # Importing mapclassify costs 1.3 to 2 s (scipy.stats, scikit-learn, matplotlib) per map.
+    import subprocess
+    import sys
+
+    code = ("import sys; import pandas as pd; from geo.maps import classify\n"
+            "idx, bounds = classify(pd.Series(range(40)))\n"
+            "assert len(bounds) == 5, bounds\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'mapclassify', 'sklearn', 'scipy', 'matplotlib'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
 def test_actor_colours_are_stable():
     assert actor_colour("Taliban") == actor_colour("Taliban") != actor_colour(ISKP)
     assert actor_colour("Some New Militia") == actor_colour("Some New Militia")
+
+
+def test_actors_the_table_does_not_list_get_colours_of_their_own():
+    from geo.maps import _actor_table, actor_colours, fallback_palette
+
+    fixed = set(_actor_table().values())
+    palette = fallback_palette()
+    assert len(palette) >= 8 and len(set(palette)) == len(palette) and not fixed & set(palette)
+    # Names that hash to one colour of the palette, and more unknown actors than it has colours.
+    slot = {n: actor_colour(n) for n in (f"Front {i}" for i in range(200))}
+    same = [n for n in slot if slot[n] == slot["Front 0"]][:3]
+    assert len(same) == 3
+    names = [*same, *(f"Front {i}" for i in range(20)), "Taliban", ISKP]
+    colours = actor_colours(names)
+    unknown = [colours[n] for n in dict.fromkeys(names) if n not in (ISKP, "Taliban")]
+    assert len(set(unknown)) == len(unknown) and not set(unknown) & fixed  # all told apart
+    assert colours["Taliban"] == actor_colour("Taliban") and colours[ISKP] == actor_colour(ISKP)
+    # Stable: the first of the three by name keeps the colour its name picks, on any map, and
+    # each name keeps its own when no other on the map picks it.
+    assert colours[min(same)] == slot["Front 0"] == actor_colours([min(same), "Taliban"])[min(same)]
+    assert actor_colours(["Front 7", "Front 9"]) == {"Front 7": slot["Front 7"], "Front 9": slot["Front 9"]} \
+        or slot["Front 7"] == slot["Front 9"]
+    assert actor_colours(reversed(names)) == colours
+
+
+def test_two_unknown_actors_are_drawn_in_two_colours(tmp_path, boundaries_dir):
+    # Kapisa Front and Takhar Resistance (no colour in geo/data/actors.csv) both drew pink
+    # #f781bf before, and their names still pick one colour of the palette; NRF has no colour
+    # in the table either. Legend, points and trend panel agree.
+    import json
+
+    from geo.actors import canonical_actor
+
+    path = tmp_path / "fronts.csv"
+    path.write_text("incident_id,event_date,actor1,location\n"
+                    "F1,2023-03-01,Kapisa Front,Kabul\nF2,2023-03-02,Takhar Resistance,Herat\n"
+                    "F3,2023-03-03,National Resistance Front,Zaranj\nF4,2023-02-03,Taliban,Kabul\n", encoding="utf-8")
+    html = map_html(render_map(load_incidents([path], month="2023-03"), trend=load_incidents([path])))
+    legend = dict((a, c) for c, a in re.findall(r'<span class="dot" style="background:(#[0-9a-f]{6});[^"]*"></span>([^<]+)</li>', html))
+    assert set(legend) == {"Kapisa Front", "Takhar Resistance", canonical_actor("National Resistance Front")}
+    assert len(set(legend.values())) == 3
+    trend = json.loads(re.search(r"geoMap\.trend\([^,]+, (\{.*?\})\);", html).group(1))
+    assert dict(zip(trend["actors"], trend["colours"])) == {**legend, "Taliban": actor_colour("Taliban")}
+    for actor, colour in legend.items():  # each actor's layer is named with its dot (JSON-escaped)
+        assert f"\\u003cspan style=\\u0027color:{colour}\\u0027\\u003e\\u0026#9679;\\u003c/span\\u003e {actor}" in html
 
 
 def test_save_is_atomic(tmp_path, boundaries_dir):
