@@ -274,7 +274,7 @@ def bench_size(n_rows: int, folder: Path, repeat: int, commands: bool, engines: 
         for engine in engines:
             extra = [] if engine == "pandas" else ["--engine", engine]
             variants.append((f"`geo aggregate --by {BY}{' --engine ' + engine if extra else ''}`",
-                             [geo, "aggregate", "--by", BY, "-i", str(path), "--rejects", str(folder / "rejects.csv"), *extra],
+                             [geo, "aggregate", "--by", BY, "-i", str(path), "--rejects", str(folder / "rejects.csv"), "--warnings", str(folder / "warnings.csv"), *extra],
                              engine))
         results: dict[str, list[dict]] = {label: [] for label, _, _ in variants}
         for _ in range(repeat):
@@ -294,7 +294,7 @@ def bench_size(n_rows: int, folder: Path, repeat: int, commands: bool, engines: 
             profile.mkdir(parents=True, exist_ok=True)
             out = profile / f"aggregate_{n_rows}.txt"
             subprocess.run([sys.executable, "-m", "pyinstrument", "-o", str(out), "-m", "geo", "aggregate", "--by", BY,
-                            "-i", str(path), "--rejects", str(folder / "rejects.csv")],
+                            "-i", str(path), "--rejects", str(folder / "rejects.csv"), "--warnings", str(folder / "warnings.csv")],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             lines.append(f"Profile of `geo aggregate` (pyinstrument): {out}")
     return lines
@@ -313,7 +313,7 @@ def bench_render(n_rows: int, folder: Path) -> list[str]:
     html = folder / f"month_{n_rows}.html"
     geo = str(Path(sys.executable).with_name("geo"))
     res = run_command([geo, "render", "--month", "2023-03", "-i", str(path), "--out", str(html),
-                       "--rejects", str(folder / "rejects.csv")], stderr=folder / "render.txt")
+                       "--rejects", str(folder / "rejects.csv"), "--warnings", str(folder / "warnings.csv")], stderr=folder / "render.txt")
     if res["code"] != 0:
         raise SystemExit("geo render failed:\n" + (folder / "render.txt").read_text()[-2000:])
     lines = [f"\n### A month of {n_rows:,} incidents\n", "| | value |", "|---|---:|",

@@ -25,9 +25,12 @@ def test_synthetic_incidents_are_valid_realistic_rows():
 
 
 def test_benchmark_runs_end_to_end(tmp_path):
+    here = tmp_path / "cwd"
+    here.mkdir()
     done = subprocess.run([sys.executable, str(REPO / "bench" / "scale.py"), "--sizes", "1000", "--render", "1000",
-                           "--keep", str(tmp_path)], capture_output=True, text=True, timeout=600)
+                           "--keep", str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=here)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert not list(here.iterdir())  # side files (warnings, rejects) go to the benchmark's folder
     out = done.stdout
     for row in ("| read (ours: + validate) |", "| **total** |", "`geo aggregate --by month,actor,adm2`",
                 "baseline: `python bench/scale.py --baseline FILE`", "### A month of 1,000 incidents", "| HTML |"):
@@ -40,3 +43,13 @@ def test_benchmark_runs_end_to_end(tmp_path):
     for table in (baseline, ours):
         assert table["month"].nunique() == 12 and table["admin2_pcode"].dropna().str.match(r"^AF\d{4}$").all()
     assert 0.8 * baseline["incidents"].sum() < ours["incidents"].sum() <= 1.1 * baseline["incidents"].sum()
+
+
+def test_benchmark_leaves_no_side_files_where_it_runs(tmp_path):
+    # 50,000 rows carry enough warnings (unknown actors, unplaced names) for the commands to
+    # write every one of them to a side file: it belongs with the benchmark's files.
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "scale.py"), "--sizes", "50000", "--repeat", "1"],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "The last command wrote" in done.stdout
+    assert not list(tmp_path.iterdir())
