@@ -1176,7 +1176,7 @@ _RUNTIME_CSS = """
 .leaflet-popup-content { max-width: calc(100vw - 90px); overflow-x: auto; }
 .geo-popup-open .leaflet-tooltip-pane { display: none; }
 @media (max-width: 760px), (max-height: 560px) {
-  .geo-title { max-width: calc(100% - 120px); padding: 5px 8px; } .geo-title h1 { font-size: 14px; }
+  .geo-title { box-sizing: border-box; max-width: calc(100% - 126px); padding: 5px 8px; } .geo-title h1 { font-size: 14px; }
   .geo-legend { width: calc(100% - 40px); max-width: 300px; }
   .geo-popups { max-height: 45vh; } .geo-panel { max-width: calc(100vw - 150px); } }
 """

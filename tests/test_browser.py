@@ -496,3 +496,23 @@ def test_compare_and_per_capita_legends_say_what_is_shaded(open_map, maps, varia
     assert len({f for f in fills(opened.page) if f != ZERO_COLOUR}) == shaded
     opened.shot(shot)
     opened.assert_clean()
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (760, 700), (390, 844), (320, 640)],
+                         ids=["desktop", "tablet", "phone", "small-phone"])
+def test_corner_boxes_never_cover_each_other(open_map, maps, size):
+    # The title (with a long month) and the zoom and layer buttons share the top edge: none may
+    # hide part of another, or a button cannot be pressed.
+    opened = open_map(maps["march"], size=size)
+    page = opened.page
+    boxes = {name: page.locator(selector).first.bounding_box() for name, selector in (
+        ("title", ".geo-title"), ("zoom", ".leaflet-control-zoom"), ("layers", ".leaflet-control-layers"))}
+    names = list(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            p, q = boxes[a], boxes[b]
+            apart = (p["x"] + p["width"] <= q["x"] or q["x"] + q["width"] <= p["x"]
+                     or p["y"] + p["height"] <= q["y"] or q["y"] + q["height"] <= p["y"])
+            assert apart, f"{a} {p} overlaps {b} {q} at {size}"
+    assert boxes["title"]["x"] + boxes["title"]["width"] <= size[0]
+    opened.assert_clean()
