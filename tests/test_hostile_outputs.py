@@ -621,7 +621,8 @@ GEONAMES_SHAPES = {
 def test_a_geonames_cache_of_another_shape_is_rebuilt(cache, places):
     entry = next(cache.glob("geonames-AF-*.json"))
     entry.write_text(GEONAMES_SHAPES["text for numbers"])
-    result = run("geocode", places)  # the gazetteer is built again, reading the cache
+    shutil.rmtree(cache / "gazetteer")  # so the gazetteer is built again, reading the GeoNames cache
+    result = run("geocode", places)
     assert result.exit_code == 0, result.output
     assert "AF2102" in result.stdout
     assert len(pd.DataFrame(json.loads(entry.read_text()))) == 319
