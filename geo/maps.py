@@ -901,6 +901,14 @@ var geoMap = (function () {
     // The title, legend, panels and controls are drawn over the map: a name under them is hidden.
     var kept = Array.prototype.map.call(document.querySelectorAll('.geo-box, .geo-panel, .leaflet-control'),
       function (el) { return el.getBoundingClientRect(); }).filter(function (r) { return r.width > 0; });
+    // So are names under an incident's marker: the marker stays readable, the name half-hidden is not.
+    Object.keys(places).forEach(function (k) {
+      places[k].forEach(function (x) {
+        if (x._map !== map || !x.getRadius) { return; }
+        var p = map.latLngToContainerPoint(x.getLatLng()), r = x.getRadius() + (x.options.weight || 0) / 2;
+        kept.push({left: box.left + p.x - r, right: box.left + p.x + r, top: box.top + p.y - r, bottom: box.top + p.y + r});
+      });
+    });
     names.slice().sort(function (a, b) { return a.geoRank - b.geoRank; }).forEach(function (m) {
       var el = m.getElement();
       if (!el) { return; }

@@ -516,3 +516,21 @@ def test_corner_boxes_never_cover_each_other(open_map, maps, size):
             assert apart, f"{a} {p} overlaps {b} {q} at {size}"
     assert boxes["title"]["x"] + boxes["title"]["width"] <= size[0]
     opened.assert_clean()
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (390, 844)], ids=["desktop", "phone"])
+def test_no_name_is_drawn_under_an_incident(open_map, maps, size):
+    # A province name half under a marker reads as "Par" or "Maidan W": it is hidden instead.
+    opened = open_map(maps["march"], size=size)
+    page = opened.page
+    page.wait_for_timeout(300)
+    rect = "e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }"
+    markers = page.eval_on_selector_all(".leaflet-overlay-pane path.leaflet-interactive", f"els => els.map({rect})")
+    labels = page.eval_on_selector_all(
+        ".geo-label", "els => els.filter(e => e.style.visibility !== 'hidden').map(e => {"
+        " const b = e.firstChild.getBoundingClientRect(); return [e.textContent, b.left, b.top, b.right, b.bottom]; })")
+    assert len(markers) >= 4 and len(labels) >= 6
+    for name, *b in labels:
+        for m in markers:
+            assert b[2] <= m[0] or m[2] <= b[0] or b[3] <= m[1] or m[3] <= b[1], f"{name} under a marker at {m}"
+    opened.assert_clean()
