@@ -438,14 +438,19 @@ def test_deaths_by_district_names_and_zooms_to_its_districts(open_map, maps):
     opened.assert_clean()
 
 
+def _shown_names(page) -> list[list]:
+    """[text, left, top, right, bottom] of each place name the map shows."""
+    return page.eval_on_selector_all(
+        ".geo-label", "els => els.filter(e => e.style.visibility !== 'hidden').map(e => {"
+        " const b = e.firstChild.getBoundingClientRect(); return [e.textContent, b.left, b.top, b.right, b.bottom]; })")
+
+
 @pytest.mark.parametrize("size", [(1400, 900), (390, 844)], ids=["desktop", "phone"])
 def test_province_and_country_names_never_overlap(open_map, maps, size):
     opened = open_map(maps["march"], size=size)
     page = opened.page
     page.wait_for_timeout(300)
-    boxes = page.eval_on_selector_all(
-        ".geo-label", "els => els.filter(e => e.style.visibility !== 'hidden').map(e => {"
-        " const b = e.firstChild.getBoundingClientRect(); return [e.textContent, b.left, b.top, b.right, b.bottom]; })")
+    boxes = _shown_names(page)
     names = [b[0] for b in boxes]
     assert len(names) >= (20 if size[0] > 1000 else 6) and "Badakhshan" in names
     assert len({"Iran", "Pakistan", "Turkmenistan", "Uzbekistan", "Tajikistan"} & set(names)) >= 3
@@ -526,9 +531,7 @@ def test_no_name_is_drawn_under_an_incident(open_map, maps, size):
     page.wait_for_timeout(300)
     rect = "e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }"
     markers = page.eval_on_selector_all(".leaflet-overlay-pane path.leaflet-interactive", f"els => els.map({rect})")
-    labels = page.eval_on_selector_all(
-        ".geo-label", "els => els.filter(e => e.style.visibility !== 'hidden').map(e => {"
-        " const b = e.firstChild.getBoundingClientRect(); return [e.textContent, b.left, b.top, b.right, b.bottom]; })")
+    labels = _shown_names(page)
     assert len(markers) >= 4 and len(labels) >= 6
     for name, *b in labels:
         for m in markers:
